@@ -1,0 +1,102 @@
+"""Shared fixtures: the personas every test uses, and the factories as fixtures."""
+
+from typing import Any
+
+import pytest
+
+from servicedesk import roles
+from tickets.tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Hashing with PBKDF2 costs ~0.3 s per user; tests need no strong hashes."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _persona(username: str, *groups: str, **fields: Any) -> Any:
+    return factories.UserFactory(username=username, groups=list(groups), **fields)
+
+
+@pytest.fixture
+def cm(db: Any) -> Any:
+    return _persona("cm", roles.COMMUNITY_MANAGER, first_name="Clara")
+
+
+@pytest.fixture
+def agent(db: Any) -> Any:
+    return _persona("agent", roles.SUPPORT_AGENT, first_name="Anton")
+
+
+@pytest.fixture
+def other_agent(db: Any) -> Any:
+    return _persona("other_agent", roles.SUPPORT_AGENT, first_name="Olga")
+
+
+@pytest.fixture
+def team_lead(db: Any) -> Any:
+    return _persona("team_lead", roles.TEAM_LEAD, first_name="Tina")
+
+
+@pytest.fixture
+def department(db: Any) -> Any:
+    return factories.DepartmentFactory(slug="technical", name="Technik")
+
+
+@pytest.fixture
+def other_department(db: Any) -> Any:
+    return factories.DepartmentFactory(slug="billing", name="Abrechnung")
+
+
+@pytest.fixture
+def expert(department: Any) -> Any:
+    user = _persona("expert", roles.DEPARTMENT_EXPERT, first_name="Erik")
+    department.experts.add(user)
+    return user
+
+
+@pytest.fixture
+def other_expert(other_department: Any) -> Any:
+    user = _persona("other_expert", roles.DEPARTMENT_EXPERT, first_name="Ole")
+    other_department.experts.add(user)
+    return user
+
+
+@pytest.fixture
+def api_client_user(db: Any) -> Any:
+    return _persona("api_client", roles.API_CLIENT)
+
+
+@pytest.fixture
+def channel(db: Any) -> Any:
+    return factories.ChannelFactory(slug="webhook-test", own_accounts=["desk_hilft"])
+
+
+@pytest.fixture
+def ticket_factory(db: Any) -> Any:
+    return factories.TicketFactory
+
+
+@pytest.fixture
+def mention_factory(db: Any) -> Any:
+    return factories.MentionFactory
+
+
+@pytest.fixture
+def reply_factory(db: Any) -> Any:
+    return factories.ReplyFactory
+
+
+@pytest.fixture
+def sla_clock_factory(db: Any) -> Any:
+    return factories.SlaClockFactory
+
+
+@pytest.fixture
+def user_factory(db: Any) -> Any:
+    return factories.UserFactory
+
+
+@pytest.fixture
+def channel_factory(db: Any) -> Any:
+    return factories.ChannelFactory

@@ -1,0 +1,5 @@
+"""Social Service Desk project package."""
+
+from servicedesk.celery import app as celery_app
+
+__all__ = ("celery_app",)
