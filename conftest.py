@@ -100,3 +100,20 @@ def user_factory(db: Any) -> Any:
 @pytest.fixture
 def channel_factory(db: Any) -> Any:
     return factories.ChannelFactory
+
+
+@pytest.fixture
+def celery_worker(transactional_db: Any, settings: Any) -> Any:
+    """A real Celery worker (in a thread, solo pool) consuming from the real Redis broker of
+    REDIS_URL, against the test database. Tests using it see only committed rows, so they
+    run with `transactional_db`. Yields the worker; stopped (and the queue purged) after."""
+    from celery.contrib.testing.worker import start_worker
+
+    from servicedesk.celery import app
+
+    app.control.purge()
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=20, loglevel="WARNING"
+    ) as worker:
+        yield worker
+    app.control.purge()
