@@ -1,5 +1,6 @@
 """Shared fixtures: the personas every test uses, and the factories as fixtures."""
 
+import importlib
 from typing import Any
 
 import pytest
@@ -12,6 +13,36 @@ from tickets.tests import factories
 def _fast_password_hashing(settings: Any) -> None:
     """Hashing with PBKDF2 costs ~0.3 s per user; tests need no strong hashes."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request: Any) -> None:
+    """Groups and default SLA policies come from data migrations; a transactional test's
+    flush removes them, so restore them for every database test that follows."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
+    from django.contrib.auth.models import Group, Permission
+
+    from tickets.models import SlaPolicy
+
+    roles_migration = importlib.import_module("servicedesk.migrations.0002_create_role_groups")
+    policies_migration = importlib.import_module(
+        "tickets.migrations.0002_create_default_sla_policies"
+    )
+    if Group.objects.count() < len(roles_migration.GROUP_PERMISSIONS):
+        for name, wanted in roles_migration.GROUP_PERMISSIONS.items():
+            group, _created = Group.objects.get_or_create(name=name)
+            for app_label, action, model in wanted:
+                group.permissions.add(
+                    Permission.objects.get(
+                        content_type__app_label=app_label, codename=f"{action}_{model}"
+                    )
+                )
+    if not SlaPolicy.objects.exists():
+        for kind, target_seconds in policies_migration.DEFAULTS.items():
+            SlaPolicy.objects.create(kind=kind, target_seconds=target_seconds, warn_percent=80)
 
 
 def _persona(username: str, *groups: str, **fields: Any) -> Any:

@@ -12,8 +12,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
-from django.db.models import Min, Q
+from django.db import connection, transaction
+from django.db.models import F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
@@ -391,104 +391,210 @@ def cancel_running_clocks(ticket: Ticket, *, at: datetime, kinds: Iterable[str] 
     return count
 
 
-def _warning_recipients(clock: SlaClock, ticket: Ticket) -> list[Any]:
+def _warning_recipients(clock: SlaClock, ticket: Ticket, groups: dict[str, list[Any]]) -> list[Any]:
     """DESIGN §4: the assignee, else the CMs (stage CM) or all agents (stage Support); for a
     department request that department's experts and the requesting agent."""
     if clock.kind == SlaKind.DEPARTMENT_FEEDBACK and clock.department_request_id:
         request = clock.department_request
-        return [*request.department.experts.filter(is_active=True), request.requested_by]
+        experts = [user for user in request.department.experts.all() if user.is_active]
+        return [*experts, request.requested_by]
     if ticket.assignee_id:
         return [ticket.assignee]
     if STAGE_OF_STATE.get(ticket.state) == Stage.CM:
-        return users_in_group(roles.COMMUNITY_MANAGER)
-    return users_in_group(roles.SUPPORT_AGENT)
+        return groups[roles.COMMUNITY_MANAGER]
+    return groups[roles.SUPPORT_AGENT]
+
+
+def _groups(*names: str) -> dict[str, list[Any]]:
+    """Active members of each group, in one query."""
+    members: dict[str, list[Any]] = {name: [] for name in names}
+    for user in User.objects.filter(groups__name__in=names, is_active=True).annotate(
+        group_name=F("groups__name")
+    ):
+        members[user.group_name].append(user)
+    return members
+
+
+def _notification(
+    user: Any, kind: str, *, ticket: Ticket, text: str, at: datetime, key: str, **data: Any
+) -> Notification:
+    return Notification(
+        user=user, kind=kind, ticket=ticket, text=text, created_at=at, dedupe_key=key, data=data
+    )
 
 
 @transaction.atomic
-def record_sla_warning(clock_id: int, *, now: datetime) -> bool:
-    """Warn once per clock (compare-and-set on `warned_at`). A warning whose breach is also
-    already past is recorded without a notification."""
-    claimed = SlaClock.objects.filter(
-        pk=clock_id, stopped_at__isnull=True, warned_at__isnull=True
-    ).update(warned_at=now)
+def record_sla_warnings(clock_ids: list[int], *, now: datetime) -> int:
+    """Warn once per clock (compare-and-set on `warned_at`, so of two sweeps only one
+    claims a clock). A warning whose breach is also already past is recorded without a
+    notification. Bulk: a constant number of queries per batch."""
+    claimed = list(
+        SlaClock.objects.filter(pk__in=clock_ids, stopped_at__isnull=True, warned_at__isnull=True)
+        .values_list("pk", flat=True)
+        .select_for_update(skip_locked=True)
+    )
     if not claimed:
-        return False
-    clock = SlaClock.objects.select_related(
-        "ticket__assignee", "department_request__department", "department_request__requested_by"
-    ).get(pk=clock_id)
-    ticket = clock.ticket
-    record_event(
-        ticket,
-        TicketEventKind.SLA_WARNING,
-        actor=None,
-        at=now,
-        clock_id=clock.pk,
-        clock_kind=clock.kind,
-        due_at=clock.due_at.isoformat(),
+        return 0
+    SlaClock.objects.filter(pk__in=claimed).update(warned_at=now)
+    clocks = list(
+        SlaClock.objects.filter(pk__in=claimed)
+        .select_related(
+            "ticket__assignee",
+            "department_request__department",
+            "department_request__requested_by",
+        )
+        .prefetch_related("department_request__department__experts")
     )
-    if sla.is_breached(clock.due_at, at=now):
-        return True
-    minutes = max(int(sla.remaining_seconds(clock.due_at, now=now) // 60), 0)
-    notify(
-        _warning_recipients(clock, ticket),
-        NotificationKind.SLA_WARNING,
-        ticket=ticket,
-        at=now,
-        dedupe_key=f"warn:{clock.pk}",
-        text=_("Ticket #%(ticket)s: %(kind)s due in %(minutes)s min.")
-        % {"ticket": ticket.pk, "kind": clock.get_kind_display(), "minutes": minutes},
-        clock_id=clock.pk,
+    TicketEvent.objects.bulk_create(
+        [
+            TicketEvent(
+                ticket=clock.ticket,
+                kind=TicketEventKind.SLA_WARNING,
+                created_at=now,
+                data={
+                    "clock_id": clock.pk,
+                    "clock_kind": clock.kind,
+                    "due_at": clock.due_at.isoformat(),
+                },
+            )
+            for clock in clocks
+        ]
     )
-    return True
+    groups = _groups(roles.COMMUNITY_MANAGER, roles.SUPPORT_AGENT)
+    notifications = []
+    for clock in clocks:
+        if sla.is_breached(clock.due_at, at=now):
+            continue
+        minutes = max(int(sla.remaining_seconds(clock.due_at, now=now) // 60), 0)
+        text = _("Ticket #%(ticket)s: %(kind)s due in %(minutes)s min.") % {
+            "ticket": clock.ticket_id,
+            "kind": clock.get_kind_display(),
+            "minutes": minutes,
+        }
+        recipients = {user.pk: user for user in _warning_recipients(clock, clock.ticket, groups)}
+        notifications += [
+            _notification(
+                user,
+                NotificationKind.SLA_WARNING,
+                ticket=clock.ticket,
+                text=text,
+                at=now,
+                key=f"warn:{clock.pk}",
+                clock_id=clock.pk,
+            )
+            for user in recipients.values()
+        ]
+    Notification.objects.bulk_create(notifications, ignore_conflicts=True)
+    return len(clocks)
+
+
+def _apply_breaches(breaches: list[SlaBreach], *, now: datetime) -> None:
+    """The consequences of newly recorded breaches: the ticket's priority rises one step per
+    breach, an event, and an escalation to the team leads (in-app and e-mail)."""
+    if not breaches:
+        return
+    raises: dict[int, int] = {}
+    for breach in breaches:
+        raises[breach.clock.ticket_id] = raises.get(breach.clock.ticket_id, 0) + 1
+    tickets = {
+        ticket.pk: ticket
+        for ticket in Ticket.objects.filter(pk__in=list(raises)).only("pk", "priority")
+    }
+    for ticket_id, count in raises.items():
+        priority = tickets[ticket_id].priority
+        for _step in range(count):
+            priority = raised_priority(priority)
+        tickets[ticket_id].priority = priority
+    Ticket.objects.bulk_update(list(tickets.values()), ["priority"])
+    TicketEvent.objects.bulk_create(
+        [
+            TicketEvent(
+                ticket_id=breach.clock.ticket_id,
+                kind=TicketEventKind.SLA_BREACH,
+                created_at=now,
+                data={
+                    "clock_id": breach.clock_id,
+                    "clock_kind": breach.clock.kind,
+                    "due_at": breach.due_at.isoformat(),
+                },
+            )
+            for breach in breaches
+        ]
+    )
+    leads = _groups(roles.TEAM_LEAD)[roles.TEAM_LEAD]
+    Notification.objects.bulk_create(
+        [
+            _notification(
+                lead,
+                NotificationKind.SLA_BREACH,
+                ticket=tickets[breach.clock.ticket_id],
+                at=now,
+                key=f"breach:{breach.clock_id}",
+                text=_("Ticket #%(ticket)s breached %(kind)s (due %(due)s).")
+                % {
+                    "ticket": breach.clock.ticket_id,
+                    "kind": breach.clock.get_kind_display(),
+                    "due": timezone.localtime(breach.due_at).strftime("%d.%m.%Y %H:%M:%S"),
+                },
+                email=True,
+                clock_id=breach.clock_id,
+            )
+            for breach in breaches
+            for lead in leads
+        ],
+        ignore_conflicts=True,
+    )
+    if leads:
+        enqueue_on_commit(tasks.send_notification_emails_task)
+
+
+def _insert_breaches(clocks: list[SlaClock], *, now: datetime) -> list[SlaBreach]:
+    """INSERT … ON CONFLICT DO NOTHING on the unique clock: whichever path comes first
+    records the breach; the others get nothing back and do nothing."""
+    if not clocks:
+        return []
+    by_id = {clock.pk: clock for clock in clocks}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {SlaBreach._meta.db_table} (clock_id, due_at, detected_at)
+                SELECT id, due_at, %s FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, due_at)
+                ON CONFLICT (clock_id) DO NOTHING RETURNING id, clock_id""",
+            [now, list(by_id), [clock.due_at for clock in clocks]],
+        )
+        rows = cursor.fetchall()
+    return [
+        SlaBreach(pk=pk, clock=by_id[clock_id], due_at=by_id[clock_id].due_at, detected_at=now)
+        for pk, clock_id in rows
+    ]
 
 
 def _record_breach(clock: SlaClock, *, ticket: Ticket, now: datetime) -> bool:
-    """Insert the breach guarded by its unique clock; raise the priority; escalate."""
-    try:
-        with transaction.atomic():
-            breach = SlaBreach.objects.create(clock=clock, due_at=clock.due_at, detected_at=now)
-    except IntegrityError:
-        return False  # another path recorded it first
-    Ticket.objects.filter(pk=ticket.pk).update(priority=raised_priority(ticket.priority))
-    ticket.priority = raised_priority(ticket.priority)
-    record_event(
-        ticket,
-        TicketEventKind.SLA_BREACH,
-        actor=None,
-        at=now,
-        clock_id=clock.pk,
-        clock_kind=clock.kind,
-        due_at=clock.due_at.isoformat(),
-    )
-    notify(
-        users_in_group(roles.TEAM_LEAD),
-        NotificationKind.SLA_BREACH,
-        ticket=ticket,
-        at=now,
-        dedupe_key=f"breach:{breach.pk}",
-        email=True,
-        text=_("Ticket #%(ticket)s breached %(kind)s (due %(due)s).")
-        % {
-            "ticket": ticket.pk,
-            "kind": clock.get_kind_display(),
-            "due": timezone.localtime(clock.due_at).strftime("%d.%m.%Y %H:%M:%S"),
-        },
-        breach_id=breach.pk,
-    )
-    return True
+    """A late stop records its own breach (same rules as the sweep)."""
+    breaches = _insert_breaches([clock], now=now)
+    _apply_breaches(breaches, now=now)
+    return bool(breaches)
 
 
 @transaction.atomic
-def record_sla_breach(clock_id: int, *, now: datetime) -> bool:
-    """Record one breach, raise the priority, escalate. False if stopped or recorded
-    meanwhile."""
-    ticket_id = SlaClock.objects.values_list("ticket_id", flat=True).get(pk=clock_id)
-    # Ticket before clock, the order every action locks them in; the reverse deadlocks.
-    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
-    clock = SlaClock.objects.select_for_update().get(pk=clock_id)
-    if clock.stopped_at is not None or not sla.is_breached(clock.due_at, at=now):
-        return False
-    return _record_breach(clock, ticket=ticket, now=now)
+def record_sla_breaches(clock_ids: list[int], *, now: datetime) -> int:
+    """Record the breaches of running clocks past their deadline, with their true
+    deadline; raise priorities; escalate. Clocks stopped or recorded meanwhile are skipped.
+    Bulk: a constant number of queries per batch."""
+    ticket_ids = list(
+        SlaClock.objects.filter(pk__in=clock_ids).values_list("ticket_id", flat=True).distinct()
+    )
+    # Tickets before clocks, the order every action locks them in; the reverse deadlocks.
+    list(Ticket.objects.select_for_update().filter(pk__in=ticket_ids).order_by("pk").values("pk"))
+    clocks = [
+        clock
+        for clock in SlaClock.objects.select_for_update()
+        .filter(pk__in=clock_ids, stopped_at__isnull=True)
+        .order_by("pk")
+        if sla.is_breached(clock.due_at, at=now)
+    ]
+    breaches = _insert_breaches(clocks, now=now)
+    _apply_breaches(breaches, now=now)
+    return len(breaches)
 
 
 def _first_ids(queryset: Any) -> list[int]:
@@ -501,19 +607,21 @@ def enforce_sla(*, now: datetime) -> int:
     due, so the first run after downtime catches up in full."""
     recorded = 0
     seen: set[int] = set()
+    # Each batch leaves the query's set (warned, breached, or stopped meanwhile); `seen`
+    # only guards against a clock another sweep holds locked right now.
     while clock_ids := [
         pk
         for pk in _first_ids(SlaClock.objects.warn_due(now).order_by("warn_at"))
         if pk not in seen
     ]:
         seen.update(clock_ids)
-        recorded += sum(record_sla_warning(clock_id, now=now) for clock_id in clock_ids)
+        recorded += record_sla_warnings(clock_ids, now=now)
     seen.clear()
     while clock_ids := [
         pk for pk in _first_ids(SlaClock.objects.overdue(now).order_by("due_at")) if pk not in seen
     ]:
         seen.update(clock_ids)
-        recorded += sum(record_sla_breach(clock_id, now=now) for clock_id in clock_ids)
+        recorded += record_sla_breaches(clock_ids, now=now)
     recorded += fire_due_resubmissions(now=now)
     recorded += close_unanswered_private_requests(now=now)
     return recorded
