@@ -488,9 +488,10 @@ def record_sla_warnings(clock_ids: list[int], *, now: datetime) -> int:
     return len(clocks)
 
 
-def _apply_breaches(breaches: list[SlaBreach], *, now: datetime) -> None:
+def _apply_breaches(breaches: list[SlaBreach], *, now: datetime, enqueue_emails: bool) -> None:
     """The consequences of newly recorded breaches: the ticket's priority rises one step per
-    breach, an event, and an escalation to the team leads (in-app and e-mail)."""
+    breach, an event, and an escalation to the team leads (in-app and e-mail). The sweep's
+    task sends the e-mails itself right after, so it asks for no extra task."""
     if not breaches:
         return
     raises: dict[int, int] = {}
@@ -498,7 +499,7 @@ def _apply_breaches(breaches: list[SlaBreach], *, now: datetime) -> None:
         raises[breach.clock.ticket_id] = raises.get(breach.clock.ticket_id, 0) + 1
     tickets = {
         ticket.pk: ticket
-        for ticket in Ticket.objects.filter(pk__in=list(raises)).only("pk", "priority")
+        for ticket in Ticket.objects.filter(pk__in=list(raises)).only("pk", "state", "priority")
     }
     for ticket_id, count in raises.items():
         priority = tickets[ticket_id].priority
@@ -544,7 +545,7 @@ def _apply_breaches(breaches: list[SlaBreach], *, now: datetime) -> None:
         ],
         ignore_conflicts=True,
     )
-    if leads:
+    if leads and enqueue_emails:
         enqueue_on_commit(tasks.send_notification_emails_task)
 
 
@@ -571,7 +572,7 @@ def _insert_breaches(clocks: list[SlaClock], *, now: datetime) -> list[SlaBreach
 def _record_breach(clock: SlaClock, *, ticket: Ticket, now: datetime) -> bool:
     """A late stop records its own breach (same rules as the sweep)."""
     breaches = _insert_breaches([clock], now=now)
-    _apply_breaches(breaches, now=now)
+    _apply_breaches(breaches, now=now, enqueue_emails=True)
     return bool(breaches)
 
 
@@ -593,7 +594,7 @@ def record_sla_breaches(clock_ids: list[int], *, now: datetime) -> int:
         if sla.is_breached(clock.due_at, at=now)
     ]
     breaches = _insert_breaches(clocks, now=now)
-    _apply_breaches(breaches, now=now)
+    _apply_breaches(breaches, now=now, enqueue_emails=False)
     return len(breaches)
 
 
@@ -1576,3 +1577,31 @@ def notify_new_mentions(ticket_ids: list[int], *, now: datetime) -> int:
             )
         )
     return created
+
+
+# --------------------------------------------------------------------------- SLA policies
+
+
+@transaction.atomic
+def update_sla_policy(
+    policy: SlaPolicy, *, actor: Any, target_seconds: int, warn_percent: int
+) -> SlaPolicy:
+    """Set a policy's target and warning percentage (superusers only). Clocks already
+    started keep their deadlines; the change applies to clocks started after it.
+
+    Refuses NotAllowedForRole (not a superuser) and InvalidArgument (target below 1 second,
+    warning outside 1–100 %)."""
+    if not getattr(actor, "is_superuser", False):
+        raise NotAllowedForRole(action="update_sla_policy")
+    if target_seconds < 1:
+        raise InvalidArgument(_("The target must be at least 1 second."), field="target_seconds")
+    if not 1 <= warn_percent <= 100:
+        raise InvalidArgument(
+            _("The warning must lie between 1 and 100 percent."), field="warn_percent"
+        )
+    policy = SlaPolicy.objects.select_for_update().get(pk=policy.pk)
+    policy.target_seconds = target_seconds
+    policy.warn_percent = warn_percent
+    policy.save(update_fields=["target_seconds", "warn_percent", "updated_at"])
+    logger.info("SLA policy %s changed by user %s", policy.pk, actor.pk)
+    return policy
