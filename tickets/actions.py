@@ -36,6 +36,7 @@ from tickets.choices import (
     DEFAULT_SLA_TARGETS,
     DEFAULT_WARN_PERCENT,
     OPEN_STATES,
+    PRIORITY_ORDER,
     RESPONSE_CLOCK_KINDS,
     RESPONSE_KINDS,
     STAGE_OF_STATE,
@@ -50,7 +51,6 @@ from tickets.choices import (
     Stage,
     TicketEventKind,
     TicketState,
-    raised_priority,
 )
 from tickets.models import (
     SYSTEM_TRANSITIONS,
@@ -416,10 +416,16 @@ def _groups(*names: str) -> dict[str, list[Any]]:
 
 
 def _notification(
-    user: Any, kind: str, *, ticket: Ticket, text: str, at: datetime, key: str, **data: Any
+    user: Any, kind: str, *, ticket_id: int, text: str, at: datetime, key: str, **data: Any
 ) -> Notification:
     return Notification(
-        user=user, kind=kind, ticket=ticket, text=text, created_at=at, dedupe_key=key, data=data
+        user=user,
+        kind=kind,
+        ticket_id=ticket_id,
+        text=text,
+        created_at=at,
+        dedupe_key=key,
+        data=data,
     )
 
 
@@ -476,7 +482,7 @@ def record_sla_warnings(clock_ids: list[int], *, now: datetime) -> int:
             _notification(
                 user,
                 NotificationKind.SLA_WARNING,
-                ticket=clock.ticket,
+                ticket_id=clock.ticket_id,
                 text=text,
                 at=now,
                 key=f"warn:{clock.pk}",
@@ -497,16 +503,16 @@ def _apply_breaches(breaches: list[SlaBreach], *, now: datetime, enqueue_emails:
     raises: dict[int, int] = {}
     for breach in breaches:
         raises[breach.clock.ticket_id] = raises.get(breach.clock.ticket_id, 0) + 1
-    tickets = {
-        ticket.pk: ticket
-        for ticket in Ticket.objects.filter(pk__in=list(raises)).only("pk", "state", "priority")
-    }
-    for ticket_id, count in raises.items():
-        priority = tickets[ticket_id].priority
-        for _step in range(count):
-            priority = raised_priority(priority)
-        tickets[ticket_id].priority = priority
-    Ticket.objects.bulk_update(list(tickets.values()), ["priority"])
+    order = [str(priority) for priority in PRIORITY_ORDER]
+    with connection.cursor() as cursor:
+        # One step up per breach (normal → high → urgent), in one statement.
+        cursor.execute(
+            f"""UPDATE {Ticket._meta.db_table} AS t
+                SET priority = (%s::text[])[LEAST(array_position(%s::text[], t.priority) + v.steps,
+                                                  cardinality(%s::text[]))]
+                FROM unnest(%s::bigint[], %s::int[]) AS v(id, steps) WHERE t.id = v.id""",
+            [order, order, order, list(raises), list(raises.values())],
+        )
     TicketEvent.objects.bulk_create(
         [
             TicketEvent(
@@ -528,7 +534,7 @@ def _apply_breaches(breaches: list[SlaBreach], *, now: datetime, enqueue_emails:
             _notification(
                 lead,
                 NotificationKind.SLA_BREACH,
-                ticket=tickets[breach.clock.ticket_id],
+                ticket_id=breach.clock.ticket_id,
                 at=now,
                 key=f"breach:{breach.clock_id}",
                 text=_("Ticket #%(ticket)s breached %(kind)s (due %(due)s).")
@@ -1305,6 +1311,8 @@ def _submit(reply: Reply, *, actor: Any, now: datetime) -> Reply:
         or reply.ticket.channel.private_replies_need_review
     )
     reply.submit(needs_review=needs_review, at=now)
+    if not needs_review and is_posted_by_hand(reply):
+        reply.next_attempt_at = None  # nothing for the outbox: the author posts and confirms it
     reply.updated_at = now
     _save_reply(reply, ["submitted_at", "approved_at", "next_attempt_at"])
     record_event(
@@ -1333,7 +1341,7 @@ def _submit(reply: Reply, *, actor: Any, now: datetime) -> Reply:
             text=_("A reply on ticket #%(ticket)s waits for review.") % {"ticket": reply.ticket_id},
             reply=reply.pk,
         )
-    else:
+    elif reply.next_attempt_at is not None:
         enqueue_on_commit(tasks.send_reply_task, reply.pk)
     return reply
 
@@ -1382,6 +1390,8 @@ def approve_reply(reply: Reply, *, actor: Any) -> Reply:
     if not can_proceed(reply.approve):
         raise InvalidTransition(_("Only a reply waiting for review can be approved."))
     reply.approve(reviewer=actor, at=now)
+    if is_posted_by_hand(reply):
+        reply.next_attempt_at = None  # nothing for the outbox: the author posts and confirms it
     reply.updated_at = now
     _save_reply(reply, ["reviewer", "reviewed_at", "approved_at", "next_attempt_at"])
     record_event(
@@ -1395,7 +1405,8 @@ def approve_reply(reply: Reply, *, actor: Any) -> Reply:
         text=_("Your reply on ticket #%(ticket)s was approved.") % {"ticket": reply.ticket_id},
         reply=reply.pk,
     )
-    enqueue_on_commit(tasks.send_reply_task, reply.pk)
+    if reply.next_attempt_at is not None:
+        enqueue_on_commit(tasks.send_reply_task, reply.pk)
     return reply
 
 
@@ -1451,6 +1462,15 @@ def retry_reply(reply: Reply, *, actor: Any) -> Reply:
     return reply
 
 
+def is_posted_by_hand(reply: Reply) -> bool:
+    """The reply's channel cannot post it (RSS: review sites, forums, blogs): once approved,
+    its author posts it by hand and confirms the permalink; the outbox never takes it."""
+    from monitoring.adapters import adapter_for
+
+    capability = "reply_private" if reply.visibility == ReplyVisibility.PRIVATE else "reply_public"
+    return capability not in adapter_for(reply.ticket.channel).capabilities
+
+
 @transaction.atomic
 def confirm_reply_posted(reply: Reply, *, actor: Any, permalink: str) -> Reply:
     """On a channel whose adapter cannot post, the author confirms the hand-posted reply
@@ -1493,7 +1513,8 @@ def _after_sent(reply: Reply, *, actor: Any, now: datetime) -> None:
 @transaction.atomic
 def claim_reply_for_sending(reply_id: int, *, now: datetime) -> Reply | None:
     """Mark an approved, due reply `sending` before the platform call (compare-and-set):
-    of two workers only one gets it. None if it is not due or someone else has it."""
+    of two workers only one gets it. None if it is not due, someone else has it, or its
+    author posts it by hand."""
     reply = (
         Reply.objects.select_for_update(skip_locked=True)
         .select_related("ticket__channel", "in_reply_to_mention", "ticket__customer")
@@ -1501,7 +1522,7 @@ def claim_reply_for_sending(reply_id: int, *, now: datetime) -> Reply | None:
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .first()
     )
-    if reply is None:
+    if reply is None or is_posted_by_hand(reply):
         return None
     reply.start_sending(at=now)
     reply.updated_at = now
