@@ -1,9 +1,13 @@
 """Root URLs: the browser workspace, the REST API and its docs, the admin, health."""
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from servicedesk import views
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -20,4 +24,19 @@ urlpatterns = [
     path("healthz/", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("servicedesk.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", views.home, name="home"),
+    path("account/", views.account, name="account"),
+    path("accounts/login/", views.DeskLoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("crm.urls")),
+    path("", include("guidelines.urls")),
+    path("", include("tickets.urls")),
 ]
+
+# Under /api/ Django's own error answers are JSON too (DESIGN §6).
+handler400 = "servicedesk.api.bad_request"
+handler404 = "servicedesk.api.page_not_found"
+handler500 = "servicedesk.api.server_error"

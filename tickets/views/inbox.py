@@ -1,0 +1,135 @@
+"""The CM triage inbox: new tickets by SLA deadline, live-updated, with inline triage."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from monitoring.models import Mention
+from servicedesk import roles
+from tickets import actions
+from tickets.choices import DismissReason, TicketState
+from tickets.forms import BulkDismissForm
+from tickets.models import SlaClock, Ticket
+from tickets.views.ticket import channel_capabilities, form_error_text, role_required
+
+INBOX_PAGE_SIZE = 25
+# A poll re-reads tickets changed a little before its last answer, so a ticket committed
+# while the previous poll ran is not missed (the browser merges rows by id).
+POLL_OVERLAP_SECONDS = 10
+POLL_MAX_ROWS = 50
+
+
+def with_list_columns(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """The columns of the ticket lists in one query: the first customer mention's author,
+    the running clock's warning time and whether a running clock is breached."""
+    first_mention = Mention.objects.filter(ticket=OuterRef("pk"), is_own_account=False).order_by(
+        "created_at", "id"
+    )
+    running = SlaClock.objects.running().filter(ticket=OuterRef("pk"))
+    return (
+        queryset.select_related("channel", "customer", "assignee")
+        .annotate(
+            author_handle=Subquery(first_mention.values("author_handle")[:1]),
+            author_name=Subquery(first_mention.values("author_display_name")[:1]),
+            first_mention_id=Subquery(first_mention.values("pk")[:1]),
+            sla_warn_at=Subquery(running.order_by("due_at").values("warn_at")[:1]),
+            is_breached=Exists(running.filter(breach__isnull=False)),
+        )
+        .order_by(F("is_breached").desc(), F("sla_due_at").asc(nulls_last=True), "opened_at")
+    )
+
+
+def inbox_queryset(user: Any) -> QuerySet[Ticket]:
+    return with_list_columns(Ticket.objects.visible_to(user).filter(state=TicketState.NEW))
+
+
+def _row_context(tickets: list[Ticket]) -> dict[str, Any]:
+    capabilities = {}
+    for ticket in tickets:
+        if ticket.channel_id not in capabilities:
+            capabilities[ticket.channel_id] = channel_capabilities(ticket.channel)
+    return {
+        "capabilities": capabilities,
+        "dismiss_reasons": DismissReason.choices,
+        "inbox_url": reverse("tickets:inbox"),
+    }
+
+
+@role_required(roles.is_community_manager, roles.is_team_lead)
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    page = Paginator(inbox_queryset(request.user), INBOX_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    tickets = list(page.object_list)
+    return render(
+        request,
+        "tickets/inbox.html",
+        {
+            "page": page,
+            "tickets": tickets,
+            "since": timezone.now().isoformat(),
+            "is_cm": roles.is_community_manager(request.user) or roles.is_team_lead(request.user),
+            **_row_context(tickets),
+        },
+    )
+
+
+def _since(value: str | None) -> datetime:
+    parsed = parse_datetime(value or "")
+    if parsed is None or timezone.is_naive(parsed):
+        return timezone.now() - timedelta(seconds=POLL_OVERLAP_SECONDS)
+    return parsed - timedelta(seconds=POLL_OVERLAP_SECONDS)
+
+
+@role_required(roles.is_community_manager, roles.is_team_lead)
+@require_GET
+def inbox_poll(request: HttpRequest) -> HttpResponse:
+    """New and changed tickets in `new` since the last poll (htmx, every 5 s); desk.js
+    merges them into the table by id, so selection and checkboxes stay."""
+    now = timezone.now()
+    tickets = list(
+        inbox_queryset(request.user).filter(updated_at__gte=_since(request.GET.get("since")))[
+            :POLL_MAX_ROWS
+        ]
+    )
+    return render(
+        request,
+        "tickets/partials/inbox_poll.html",
+        {"tickets": tickets, "since": now.isoformat(), **_row_context(tickets)},
+    )
+
+
+@role_required(roles.is_community_manager, roles.is_team_lead)
+@require_POST
+def bulk_dismiss(request: HttpRequest) -> HttpResponse:
+    """Dismiss the checked tickets (spam waves); each one on its own, refusals reported."""
+    form = BulkDismissForm(request.POST, visible=Ticket.objects.visible_to(request.user))
+    if not form.is_valid():
+        messages.error(request, form_error_text(form))
+        return redirect("tickets:inbox")
+    done, refused = actions.dismiss_tickets(
+        form.cleaned_data["tickets"], actor=request.user, reason=form.cleaned_data["reason"]
+    )
+    if done:
+        messages.success(
+            request,
+            ngettext("%(count)d ticket dismissed.", "%(count)d tickets dismissed.", len(done))
+            % {"count": len(done)},
+        )
+    for ticket, error in refused:
+        messages.error(
+            request, _("Ticket #%(ticket)s: %(error)s") % {"ticket": ticket.pk, "error": error}
+        )
+    return redirect("tickets:inbox")

@@ -1,0 +1,83 @@
+"""The support queue: tabs by state, breached first, then by deadline."""
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from servicedesk import roles
+from tickets.choices import OPEN_STATES, TicketState
+from tickets.models import Ticket
+from tickets.views.inbox import with_list_columns
+from tickets.views.ticket import role_required
+
+User = get_user_model()
+
+QUEUE_PAGE_SIZE = 25
+
+# Tab key → (label, filter). "mine" is filled in per user.
+TABS: list[tuple[str, Any]] = [
+    ("pickup", _("Waiting for pickup")),
+    ("mine", _("My tickets")),
+    ("waiting_customer", _("Waiting for customer")),
+    ("waiting_department", _("Waiting for department")),
+    ("follow_up", _("Follow-up due")),
+]
+
+
+def tab_filters(user: Any) -> dict[str, Q]:
+    return {
+        "pickup": Q(state=TicketState.SUPPORT),
+        "mine": Q(assignee=user, state__in=OPEN_STATES),
+        "waiting_customer": Q(state=TicketState.WAITING_CUSTOMER),
+        "waiting_department": Q(state=TicketState.WAITING_DEPARTMENT),
+        "follow_up": Q(follow_up_due_at__isnull=False, state__in=OPEN_STATES),
+    }
+
+
+def queue_queryset(user: Any, tab: str) -> QuerySet[Ticket]:
+    return with_list_columns(Ticket.objects.visible_to(user).filter(tab_filters(user)[tab]))
+
+
+@role_required(roles.is_support_agent, roles.is_team_lead)
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    filters = tab_filters(request.user)
+    tab = request.GET.get("tab") if request.GET.get("tab") in filters else "pickup"
+    counts = Ticket.objects.visible_to(request.user).aggregate(
+        **{key: Count("pk", filter=condition) for key, condition in filters.items()}
+    )
+    page = Paginator(queue_queryset(request.user, tab), QUEUE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    is_lead = roles.is_team_lead(request.user)
+    return render(
+        request,
+        "tickets/queue.html",
+        {
+            "tab": tab,
+            "tabs": [
+                {"key": key, "label": label, "count": counts[key], "current": key == tab}
+                for key, label in TABS
+            ],
+            "page": page,
+            "tickets": list(page.object_list),
+            "is_lead": is_lead,
+            "assignees": list(
+                User.objects.filter(
+                    groups__name__in=[roles.SUPPORT_AGENT, roles.TEAM_LEAD], is_active=True
+                )
+                .distinct()
+                .order_by("first_name", "username")
+            )
+            if is_lead
+            else [],
+            "queue_url": f"{reverse('tickets:queue')}?tab={tab}",
+        },
+    )

@@ -1,0 +1,750 @@
+"""The ticket view: conversation, customer card, notes, links, timeline, clocks, the
+transitions the user may perform now, the reply composer and collision detection.
+
+Views are thin: they check the form's shape and the expected state, call an action and show
+its refusal (`DomainError`) as a message with the error's status, never a 500.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from crm.models import Consent
+from guidelines.models import ReplyTemplate
+from monitoring.choices import REPLY_LENGTH_LIMITS
+from monitoring.models import Mention
+from servicedesk import roles
+from servicedesk.errors import DomainError, InvalidArgument, NotAllowedForRole, StaleState
+from tickets import actions, presence
+from tickets.choices import (
+    DismissReason,
+    LinkKind,
+    ReplyStatus,
+    ReplyVisibility,
+    TicketEventKind,
+    TicketState,
+)
+from tickets.forms import (
+    ConfirmPostedForm,
+    LinkForm,
+    NoteForm,
+    ReassignForm,
+    ReplyEditForm,
+    ReplyForm,
+    TransitionForm,
+)
+from tickets.models import Department, Reply, Ticket, Topic
+
+User = get_user_model()
+
+TRANSITION_LABELS: dict[str, Any] = {
+    "assign_to_support": gettext_lazy("Assign to SoMe Support"),
+    "return_to_cm": gettext_lazy("Return to CM"),
+    "take": gettext_lazy("Take"),
+    "release": gettext_lazy("Release"),
+    "request_private_data": gettext_lazy("Ask for a direct message"),
+    "ask_department": gettext_lazy("Ask a department"),
+    "department_answered": gettext_lazy("Department answered"),
+    "withdraw_department_request": gettext_lazy("Withdraw department request"),
+    "customer_replied": gettext_lazy("Customer replied"),
+    "close_no_response": gettext_lazy("Close (no answer from customer)"),
+    "schedule_resubmission": gettext_lazy("Schedule follow-up"),
+    "resubmission_due": gettext_lazy("Follow-up due"),
+    "resolve": gettext_lazy("Resolve"),
+    "mark_unsolvable": gettext_lazy("Mark unsolvable"),
+    "dismiss": gettext_lazy("Dismiss"),
+    "reopen": gettext_lazy("Reopen"),
+}
+
+# Transitions whose form asks for more than a click.
+TRANSITIONS_WITH_INPUTS = frozenset(
+    {
+        "return_to_cm",
+        "release",
+        "request_private_data",
+        "ask_department",
+        "withdraw_department_request",
+        "schedule_resubmission",
+        "mark_unsolvable",
+        "dismiss",
+        "reopen",
+    }
+)
+
+REPLY_STEP_LABELS: dict[str, Any] = {
+    "drafted": gettext_lazy("Reply drafted"),
+    "submitted": gettext_lazy("Reply sent for approval"),
+    "approved": gettext_lazy("Reply approved"),
+    "rejected": gettext_lazy("Reply rejected"),
+    "sent": gettext_lazy("Reply sent"),
+    "failed": gettext_lazy("Reply delivery failed"),
+    "retry": gettext_lazy("Reply delivery retried"),
+}
+
+# ---------------------------------------------------------------------- shared view helpers
+
+
+def desk_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed-in CMs, agents, team leads and superusers; everyone else gets a 404 (experts
+    and api clients may not even learn that a ticket exists)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not (roles.is_desk_staff(request.user) or request.user.is_superuser):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def role_required(
+    *predicates: Callable[[Any], bool],
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Desk staff with one of the given roles (or a superuser); other staff get a 403 page."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @desk_staff_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if not (user.is_superuser or any(predicate(user) for predicate in predicates)):
+                return render(
+                    request,
+                    "servicedesk/forbidden.html",
+                    {"detail": NotAllowedForRole().detail},
+                    status=403,
+                )
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def visible_ticket(request: HttpRequest, pk: int) -> Ticket:
+    """The ticket if the user may see it, else 404."""
+    return get_object_or_404(
+        Ticket.objects.visible_to(request.user).select_related("channel", "customer", "assignee"),
+        pk=pk,
+    )
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    """The `next` field of a form if it points into this site, else `default`."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def form_error_text(form: Any) -> str:
+    """All errors of a form as one line (for a message)."""
+    parts = []
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        prefix = f"{label or field}: " if field != "__all__" else ""
+        parts.append(prefix + " ".join(str(error) for error in errors))
+    return "; ".join(parts)
+
+
+def ticket_version(ticket: Ticket) -> int:
+    """The id of the ticket's newest event: changes whenever anyone changes the ticket."""
+    return ticket.events.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def channel_capabilities(channel: Any) -> frozenset[str]:
+    """What the channel's adapter can do; nothing if its adapter is not installed."""
+    from monitoring.adapters import adapter_class
+
+    try:
+        return frozenset(adapter_class(channel.platform).capabilities)
+    except (ImportError, KeyError, AttributeError):
+        return frozenset()
+
+
+def reply_templates(language: str) -> Any:
+    """Active templates in the user's language (German when there are none in it)."""
+    templates = ReplyTemplate.objects.active().filter(language=language)
+    if language != "de" and not templates.exists():
+        templates = ReplyTemplate.objects.active().filter(language="de")
+    return templates.order_by("kind", "name")
+
+
+def guideline_findings(
+    ticket: Ticket,
+    text: str,
+    *,
+    visibility: str,
+    mention: Any = None,
+    template: Any = None,
+    actor: Any = None,
+) -> list[Any]:
+    """The guideline checks of workspace-2 on a draft (empty text: nothing to check)."""
+    if not text.strip():
+        return []
+    from guidelines.checks import check_reply
+    from guidelines.context import build_reply_context
+
+    context = build_reply_context(
+        ticket, visibility=visibility, mention=mention, template=template, actor=actor
+    )
+    return check_reply(text, context)
+
+
+# ---------------------------------------------------------------------- the page
+
+
+def _conversation(ticket: Ticket) -> list[dict[str, Any]]:
+    mentions = ticket.mentions.select_related("identity").prefetch_related("revisions")
+    replies = ticket.replies.select_related("author", "reviewer", "in_reply_to_mention")
+    items = [{"type": "mention", "at": mention.created_at, "item": mention} for mention in mentions]
+    items += [{"type": "reply", "at": reply.created_at, "item": reply} for reply in replies]
+    return sorted(items, key=lambda entry: (entry["at"], entry["type"] == "reply"))
+
+
+def _timeline(ticket: Ticket) -> list[dict[str, Any]]:
+    rows = []
+    for event in ticket.events.select_related("actor"):
+        if event.kind == TicketEventKind.TRANSITION:
+            label = TRANSITION_LABELS.get(event.transition, event.transition)
+        elif event.kind == TicketEventKind.REPLY:
+            label = REPLY_STEP_LABELS.get(event.data.get("step", ""), event.get_kind_display())
+        else:
+            label = event.get_kind_display()
+        rows.append(
+            {
+                "event": event,
+                "label": label,
+                "from_state": TicketState(event.from_state).label if event.from_state else "",
+                "to_state": TicketState(event.to_state).label if event.to_state else "",
+            }
+        )
+    return rows
+
+
+def _clocks(ticket: Ticket) -> list[dict[str, Any]]:
+    rows = []
+    for clock in ticket.clocks.select_related("breach").order_by("started_at", "id"):
+        breach = getattr(clock, "breach", None)
+        if breach is not None:
+            outcome = "breached"
+        elif clock.is_cancelled:
+            outcome = "cancelled"
+        elif clock.stopped_at is not None:
+            outcome = "met"
+        else:
+            outcome = "running"
+        rows.append({"clock": clock, "outcome": outcome})
+    return rows
+
+
+def ticket_page_context(
+    request: HttpRequest,
+    ticket: Ticket,
+    *,
+    reply_form: ReplyForm | None = None,
+    changed_since_opened: bool = False,
+    findings: list[Any] | None = None,
+) -> dict[str, Any]:
+    """Everything the ticket page shows (re-used when a POST re-renders it)."""
+    user = request.user
+    language = translation.get_language() or "de"
+    templates = reply_templates(language[:2])
+    customer_mentions = list(ticket.mentions.filter(is_own_account=False).order_by("created_at"))
+    default_mention = next(
+        (
+            mention
+            for mention in reversed(customer_mentions)
+            if mention.identity and mention.identity.customer_id == ticket.customer_id
+        ),
+        customer_mentions[-1] if customer_mentions else None,
+    )
+    version = ticket_version(ticket)
+    if reply_form is None:
+        reply_form = ReplyForm(
+            ticket=ticket,
+            templates=templates,
+            initial={
+                "visibility": ReplyVisibility.PRIVATE
+                if ticket.is_private
+                else ReplyVisibility.PUBLIC,
+                "in_reply_to_mention": default_mention.pk if default_mention else None,
+                "version": version,
+            },
+        )
+    capabilities = channel_capabilities(ticket.channel)
+    customer = ticket.customer
+    transitions = actions.available_transitions(ticket, user)
+    assignees = User.objects.filter(
+        groups__name__in=[roles.SUPPORT_AGENT, roles.TEAM_LEAD], is_active=True
+    ).distinct()
+    return {
+        "ticket": ticket,
+        "version": version,
+        "conversation": _conversation(ticket),
+        "customer": customer,
+        "identities": customer.identities.all(),
+        "earlier_tickets": customer.tickets.exclude(pk=ticket.pk).order_by("-opened_at")[:10],
+        "customer_notes": customer.notes.select_related("author").order_by("-created_at")[:5],
+        "consents": Consent.objects.filter(customer=customer).current(),
+        "notes": ticket.notes.select_related("author"),
+        "department_requests": ticket.department_requests.select_related(
+            "department", "requested_by", "answered_by"
+        ).order_by("created_at"),
+        "links_out": ticket.links_out.select_related("to_ticket"),
+        "links_in": ticket.links_in.select_related("from_ticket"),
+        "timeline": _timeline(ticket),
+        "clocks": _clocks(ticket),
+        "transitions": [
+            {
+                "name": name,
+                "label": TRANSITION_LABELS.get(name, name),
+                "has_inputs": name in TRANSITIONS_WITH_INPUTS
+                or (name == "take" and roles.is_team_lead(user)),
+            }
+            for name in transitions
+        ],
+        "dismiss_reasons": DismissReason.choices,
+        "link_kinds": LinkKind.choices,
+        "departments": Department.objects.order_by("name"),
+        "topics": Topic.objects.order_by("name").values_list("name", flat=True),
+        "customer_mentions": customer_mentions,
+        "reply_form": reply_form,
+        "templates": templates,
+        "length_limit": REPLY_LENGTH_LIMITS.get(ticket.channel.platform),
+        "capabilities": capabilities,
+        "can_post_public": "reply_public" in capabilities,
+        "may_mark_no_service_case": ticket.state == TicketState.NEW
+        and not ticket.no_service_case
+        and (roles.is_community_manager(user) or roles.is_team_lead(user)),
+        "may_reassign": roles.is_team_lead(user)
+        and ticket.assignee_id is not None
+        and ticket.is_open,
+        "assignees": assignees,
+        "is_lead": roles.is_team_lead(user),
+        "may_draft": roles.is_desk_staff(user) and ticket.is_open,
+        "changed_since_opened": changed_since_opened,
+        "findings": findings or [],
+        "other_viewers": presence.other_viewers(ticket.pk, user, now=timezone.now()),
+        "reply_statuses": ReplyStatus,
+    }
+
+
+def render_ticket(
+    request: HttpRequest, ticket: Ticket, *, status: int = 200, **kwargs: Any
+) -> HttpResponse:
+    ticket.refresh_from_db()
+    return render(
+        request,
+        "tickets/ticket_detail.html",
+        ticket_page_context(request, ticket, **kwargs),
+        status=status,
+    )
+
+
+def refused(
+    request: HttpRequest, ticket: Ticket, error: DomainError, **kwargs: Any
+) -> HttpResponse:
+    """Show a refusal: back to `next` (inbox, queue) or the ticket page with its status."""
+    messages.error(request, str(error))
+    if request.POST.get("next"):
+        return redirect(safe_next(request, reverse("tickets:ticket_detail", args=[ticket.pk])))
+    return render_ticket(request, ticket, status=error.status, **kwargs)
+
+
+@desk_staff_required
+@require_GET
+def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = visible_ticket(request, pk)
+    presence.record_presence(ticket.pk, request.user, is_typing=False, now=timezone.now())
+    return render(request, "tickets/ticket_detail.html", ticket_page_context(request, ticket))
+
+
+# ---------------------------------------------------------------------- transitions
+
+
+def _visible_other(request: HttpRequest, number: int | None, field: str) -> Ticket | None:
+    if number is None:
+        return None
+    other = Ticket.objects.visible_to(request.user).filter(pk=number).first()
+    if other is None:
+        raise InvalidArgument(_("Ticket #%(number)s does not exist.") % {"number": number})
+    return other
+
+
+def _run_transition(request: HttpRequest, ticket: Ticket, name: str, data: dict[str, Any]) -> Any:
+    actor = request.user
+    if name == "assign_to_support":
+        return actions.assign_to_support(ticket, actor=actor, note=data["reason"])
+    if name == "return_to_cm":
+        return actions.return_to_cm(ticket, actor=actor, reason=data["reason"])
+    if name == "take":
+        assignee = None
+        if request.POST.get("assignee"):
+            assignee = User.objects.filter(pk=request.POST["assignee"]).first()
+            if assignee is None:
+                raise InvalidArgument(_("Unknown assignee."), field="assignee")
+        return actions.take_ticket(ticket, actor=actor, assignee=assignee)
+    if name == "release":
+        return actions.release_ticket(ticket, actor=actor, reason=data["reason"])
+    if name == "request_private_data":
+        return actions.request_private_data(ticket, actor=actor, text=data["text"])
+    if name == "ask_department":
+        if data["department"] is None:
+            raise InvalidArgument(_("Choose a department."), field="department")
+        return actions.ask_department(
+            ticket,
+            actor=actor,
+            department=data["department"],
+            question=data["question"],
+            shared_mentions=data["shared_mentions"],
+        )
+    if name == "withdraw_department_request":
+        return actions.withdraw_department_request(ticket, actor=actor, reason=data["reason"])
+    if name == "close_no_response":
+        return actions.close_no_response(ticket, actor=actor)
+    if name == "schedule_resubmission":
+        if data["resubmission_on"] is None:
+            raise InvalidArgument(_("Choose the follow-up date."), field="resubmission_on")
+        return actions.schedule_resubmission(
+            ticket,
+            actor=actor,
+            resubmission_on=data["resubmission_on"],
+            handover_reference=data["handover_reference"],
+        )
+    if name == "resolve":
+        return actions.resolve_ticket(ticket, actor=actor)
+    if name == "mark_unsolvable":
+        return actions.mark_unsolvable(ticket, actor=actor, topic=data["topic"])
+    if name == "dismiss":
+        return actions.dismiss_ticket(
+            ticket,
+            actor=actor,
+            reason=data["dismiss_reason"],
+            duplicate_of=_visible_other(request, data["duplicate_of"], "duplicate_of"),
+        )
+    if name == "reopen":
+        return actions.reopen_ticket(ticket, actor=actor, reason=data["reason"])
+    raise Http404
+
+
+def check_expected_state(ticket: Ticket, expected_state: str) -> None:
+    """StaleState if the ticket moved since the form was rendered."""
+    if ticket.state != expected_state:
+        raise StaleState(expected=expected_state, actual=ticket.state)
+
+
+@desk_staff_required
+@require_POST
+def perform_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """One human transition with its inputs; refusals become messages (403, 409, 400)."""
+    ticket = visible_ticket(request, pk)
+    if name not in TRANSITION_LABELS:
+        raise Http404
+    form = TransitionForm(request.POST, ticket=ticket)
+    if not form.is_valid():
+        return refused(request, ticket, InvalidArgument(form_error_text(form)))
+    try:
+        check_expected_state(ticket, form.cleaned_data["expected_state"])
+        _run_transition(request, ticket, name, form.cleaned_data)
+    except DomainError as error:
+        return refused(request, ticket, error)
+    messages.success(
+        request,
+        _("Done: %(transition)s (ticket #%(ticket)s).")
+        % {"transition": TRANSITION_LABELS[name], "ticket": ticket.pk},
+    )
+    return redirect(safe_next(request, reverse("tickets:ticket_detail", args=[ticket.pk])))
+
+
+@desk_staff_required
+@require_POST
+def no_service_case(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = visible_ticket(request, pk)
+    try:
+        check_expected_state(ticket, request.POST.get("expected_state", ""))
+        actions.mark_no_service_case(ticket, actor=request.user)
+    except DomainError as error:
+        return refused(request, ticket, error)
+    messages.success(request, _("Ticket #%(ticket)s: no service case.") % {"ticket": ticket.pk})
+    return redirect(safe_next(request, reverse("tickets:ticket_detail", args=[ticket.pk])))
+
+
+@desk_staff_required
+@require_POST
+def reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = visible_ticket(request, pk)
+    assignees = User.objects.filter(is_active=True)
+    form = ReassignForm(request.POST, assignees=assignees)
+    try:
+        if not form.is_valid():
+            raise InvalidArgument(form_error_text(form))
+        check_expected_state(ticket, form.cleaned_data["expected_state"])
+        actions.reassign_ticket(ticket, actor=request.user, assignee=form.cleaned_data["assignee"])
+    except DomainError as error:
+        return refused(request, ticket, error)
+    messages.success(request, _("Ticket #%(ticket)s reassigned.") % {"ticket": ticket.pk})
+    return redirect(safe_next(request, reverse("tickets:ticket_detail", args=[ticket.pk])))
+
+
+@desk_staff_required
+@require_POST
+def add_note_view(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = visible_ticket(request, pk)
+    form = NoteForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise InvalidArgument(form_error_text(form))
+        actions.add_note(ticket, actor=request.user, text=form.cleaned_data["text"])
+    except DomainError as error:
+        return refused(request, ticket, error)
+    messages.success(request, _("Note added."))
+    return redirect(reverse("tickets:ticket_detail", args=[ticket.pk]) + "#notes")
+
+
+@desk_staff_required
+@require_POST
+def link_view(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = visible_ticket(request, pk)
+    form = LinkForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise InvalidArgument(form_error_text(form))
+        other = _visible_other(request, form.cleaned_data["other"], "other")
+        actions.link_tickets(
+            ticket, actor=request.user, other=other, kind=form.cleaned_data["kind"]
+        )
+    except DomainError as error:
+        return refused(request, ticket, error)
+    messages.success(request, _("Tickets linked."))
+    return redirect(reverse("tickets:ticket_detail", args=[ticket.pk]) + "#links")
+
+
+@desk_staff_required
+@require_POST
+def moderate(request: HttpRequest, pk: int, operation: str) -> HttpResponse:
+    """Hide a mention or block its author on the platform (if the adapter can)."""
+    ticket = visible_ticket(request, pk)
+    if operation not in ("hide", "block"):
+        raise Http404
+    mention = get_object_or_404(Mention, pk=request.POST.get("mention") or 0, ticket=ticket)
+    try:
+        if operation not in channel_capabilities(ticket.channel):
+            raise InvalidArgument(_("This channel cannot do that."))
+        from monitoring import actions as monitoring_actions
+
+        if operation == "hide":
+            monitoring_actions.hide_mention(mention, actor=request.user)
+        else:
+            monitoring_actions.block_author(
+                mention, actor=request.user, reason=request.POST.get("reason", "")
+            )
+    except DomainError as error:
+        return refused(request, ticket, error)
+    messages.success(
+        request,
+        _("The mention was hidden.") if operation == "hide" else _("The author was blocked."),
+    )
+    return redirect(safe_next(request, reverse("tickets:ticket_detail", args=[ticket.pk])))
+
+
+# ---------------------------------------------------------------------- collision detection
+
+
+@desk_staff_required
+@require_POST
+def presence_ping(request: HttpRequest, pk: int) -> HttpResponse:
+    """Pinged every 10 s by the open ticket page: records the viewer (typing or not) and
+    answers with who else is there and whether the ticket changed since it was opened."""
+    ticket = visible_ticket(request, pk)
+    now = timezone.now()
+    presence.record_presence(
+        ticket.pk, request.user, is_typing=request.POST.get("typing") == "1", now=now
+    )
+    try:
+        opened_version: int | None = int(request.POST["version"])
+    except (KeyError, ValueError):
+        opened_version = None
+    return render(
+        request,
+        "tickets/partials/presence.html",
+        {
+            "ticket": ticket,
+            "other_viewers": presence.other_viewers(ticket.pk, request.user, now=now),
+            "changed_since_opened": opened_version is not None
+            and ticket_version(ticket) != opened_version,
+        },
+    )
+
+
+# ---------------------------------------------------------------------- replies
+
+
+def _reply_form(request: HttpRequest, ticket: Ticket, data: Any = None) -> ReplyForm:
+    return ReplyForm(data, ticket=ticket, templates=ReplyTemplate.objects.active())
+
+
+@desk_staff_required
+@require_POST
+def create_reply_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Draft a reply, or submit it: public → for approval, private → approved at once unless
+    the channel wants private replies reviewed. Warns first if the ticket changed."""
+    ticket = visible_ticket(request, pk)
+    form = _reply_form(request, ticket, request.POST)
+    if not form.is_valid():
+        messages.error(request, form_error_text(form))
+        return render_ticket(request, ticket, status=400, reply_form=form)
+    data = form.cleaned_data
+    if (
+        data["version"] is not None
+        and ticket_version(ticket) != data["version"]
+        and not data["confirm_changed"]
+    ):
+        form = _reply_form(request, ticket, {**request.POST.dict(), "confirm_changed": "on"})
+        form.is_valid()
+        return render_ticket(
+            request, ticket, status=409, reply_form=form, changed_since_opened=True
+        )
+    try:
+        reply = actions.create_reply(
+            ticket,
+            actor=request.user,
+            text=data["text"],
+            visibility=data["visibility"],
+            kind=data["kind"],
+            in_reply_to_mention=data["in_reply_to_mention"],
+            template=data["template"],
+            submit=data["submit"],
+        )
+    except DomainError as error:
+        messages.error(request, str(error))
+        return render_ticket(request, ticket, status=error.status, reply_form=form)
+    messages.success(request, _reply_message(reply))
+    return redirect(reverse("tickets:ticket_detail", args=[ticket.pk]) + f"#reply-{reply.pk}")
+
+
+def _reply_message(reply: Reply) -> str:
+    if reply.status == ReplyStatus.PENDING_REVIEW:
+        return _("The reply waits for approval by a colleague.")
+    if reply.status == ReplyStatus.APPROVED:
+        return _("The reply is approved and being sent.")
+    return _("Draft saved.")
+
+
+@desk_staff_required
+@require_POST
+def check_reply_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The live guideline checks of the composer (htmx, on input)."""
+    ticket = visible_ticket(request, pk)
+    visibility = request.POST.get("visibility") or ReplyVisibility.PUBLIC
+    if visibility not in ReplyVisibility.values:
+        visibility = ReplyVisibility.PUBLIC
+    mention = ticket.mentions.filter(pk=_int(request.POST.get("in_reply_to_mention"))).first()
+    template = ReplyTemplate.objects.filter(pk=_int(request.POST.get("template"))).first()
+    findings = guideline_findings(
+        ticket,
+        request.POST.get("text", ""),
+        visibility=visibility,
+        mention=mention,
+        template=template,
+        actor=request.user,
+    )
+    return render(request, "tickets/partials/findings.html", {"findings": findings})
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+@desk_staff_required
+@require_GET
+def fill_template(request: HttpRequest, pk: int) -> HttpResponse:
+    """The composer's text area filled from a template (htmx, on choosing one)."""
+    ticket = visible_ticket(request, pk)
+    template = ReplyTemplate.objects.active().filter(pk=_int(request.GET.get("template"))).first()
+    text = request.GET.get("text", "")
+    if template is not None:
+        text = actions.render_template_text(template, ticket=ticket, actor=request.user)
+    return render(
+        request,
+        "tickets/partials/composer_text.html",
+        {
+            "ticket": ticket,
+            "text": text,
+            "template_kind": template.kind if template else "",
+            "length_limit": REPLY_LENGTH_LIMITS.get(ticket.channel.platform),
+        },
+    )
+
+
+def _own_reply(request: HttpRequest, pk: int) -> Reply:
+    tickets = Ticket.objects.visible_to(request.user)
+    return get_object_or_404(
+        Reply.objects.select_related("ticket__channel").filter(ticket__in=tickets), pk=pk
+    )
+
+
+@desk_staff_required
+@require_POST
+def edit_reply_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The author edits a draft (e.g. after a rejection) and may submit it again."""
+    reply = _own_reply(request, pk)
+    form = ReplyEditForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise InvalidArgument(form_error_text(form))
+        reply = actions.edit_reply(reply, actor=request.user, text=form.cleaned_data["text"])
+        if form.cleaned_data["submit"]:
+            reply = actions.submit_reply(reply, actor=request.user)
+    except DomainError as error:
+        return refused(request, reply.ticket, error)
+    messages.success(request, _reply_message(reply))
+    return redirect(reverse("tickets:ticket_detail", args=[reply.ticket_id]) + f"#reply-{reply.pk}")
+
+
+@desk_staff_required
+@require_POST
+def retry_reply_view(request: HttpRequest, pk: int) -> HttpResponse:
+    reply = _own_reply(request, pk)
+    try:
+        actions.retry_reply(reply, actor=request.user)
+    except DomainError as error:
+        return refused(request, reply.ticket, error)
+    messages.success(request, _("The reply is being sent again."))
+    return redirect(safe_next(request, reverse("tickets:ticket_detail", args=[reply.ticket_id])))
+
+
+@desk_staff_required
+@require_POST
+def confirm_posted_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The author confirms a reply he posted by hand (channels without reply capability)."""
+    reply = _own_reply(request, pk)
+    form = ConfirmPostedForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise InvalidArgument(form_error_text(form))
+        actions.confirm_reply_posted(
+            reply, actor=request.user, permalink=form.cleaned_data["permalink"]
+        )
+    except DomainError as error:
+        return refused(request, reply.ticket, error)
+    messages.success(request, _("The reply is recorded as posted."))
+    return redirect(safe_next(request, reverse("tickets:ticket_detail", args=[reply.ticket_id])))
