@@ -105,9 +105,10 @@ def create_channel(
     if Channel.objects.filter(slug=slug).exists():
         raise InvalidArgument(_("A channel with this slug exists already."), field="slug")
     secret = _new_webhook_secret() if platform == Platform.WEBHOOK else None
-    channel = Channel.objects.create(
-        slug=slug, platform=platform, webhook_secret=secret or "", **channel_settings
-    )
+    channel = Channel(slug=slug, platform=platform, webhook_secret=secret or "", **channel_settings)
+    # Polled from now on if it can be: push-only channels (no credentials) are never polled.
+    channel.next_poll_at = timezone.now() if can_poll(channel) else None
+    channel.save()
     logger.info("channel %s created by user %s", channel.pk, actor.pk)
     return channel, secret
 
@@ -122,9 +123,30 @@ def change_channel_settings(channel: Channel, *, actor: Any, **changes: Any) -> 
     channel = Channel.objects.select_for_update().get(pk=channel.pk)
     for name, value in changes.items():
         setattr(channel, name, value)
-    if changes:
-        channel.save(update_fields=sorted(changes))
+    fields = set(changes)
+    if fields & POLLING_SETTINGS:
+        # New credentials or a new URL: poll again at once (a 401/403 had stopped it).
+        channel.next_poll_at = timezone.now() if can_poll(channel) else None
+        channel.consecutive_failures = 0
+        fields |= {"next_poll_at", "consecutive_failures"}
+    if fields:
+        channel.save(update_fields=sorted(fields))
     return channel
+
+
+POLLING_SETTINGS = frozenset({"credentials", "base_url", "is_active", "keywords"})
+
+
+def can_poll(channel: Channel) -> bool:
+    """An active channel whose adapter fetches and that has what fetching needs: credentials
+    for the platforms' APIs, a feed URL for RSS, nothing for the demo channel."""
+    if not channel.is_active or "fetch" not in adapter_for(channel).capabilities:
+        return False
+    if channel.platform == Platform.DEMO:
+        return True
+    if channel.platform == Platform.RSS:
+        return bool(channel.base_url)
+    return bool(channel.credentials)
 
 
 @transaction.atomic

@@ -1,16 +1,24 @@
 """Activate the signed-in user's language and time zone for the request."""
 
+import logging
+import sys
 import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
+from django.utils.html import escape
+from django.utils.translation import gettext as _
 
 from servicedesk import roles
 from servicedesk.models import Profile
+
+logger = logging.getLogger(__name__)
 
 
 class UserPreferencesMiddleware:
@@ -92,3 +100,55 @@ class ExpertConfinementMiddleware:
         ):
             raise Http404
         return self.get_response(request)
+
+
+# ---- the database is down: a clear 503 instead of a 500 (the client should retry)
+
+DATABASE_DOWN_ERRORS = (OperationalError, InterfaceError)
+_DATABASE_DOWN_FLAG = "_servicedesk_database_unavailable"
+
+
+def database_unavailable_response(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After: JSON in the API's error format under /api/, else a short page."""
+    detail = _("The database is unavailable; please retry in a moment.")
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            {"code": "service_unavailable", "detail": str(detail), "errors": {}}, status=503
+        )
+    else:
+        response = HttpResponse(
+            escape(str(detail)), content_type="text/plain; charset=utf-8", status=503
+        )
+    response["Retry-After"] = "5"
+    return response
+
+
+def _flag_database_errors(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    """got_request_exception receiver: remember that a request failed because the database
+    was unreachable (raised in a view or in an inner middleware, e.g. the session lookup)."""
+    if request is not None and isinstance(sys.exc_info()[1], DATABASE_DOWN_ERRORS):
+        setattr(request, _DATABASE_DOWN_FLAG, True)
+
+
+got_request_exception.connect(_flag_database_errors, dispatch_uid="database_unavailable")
+
+
+class DatabaseUnavailableMiddleware:
+    """Near the top of MIDDLEWARE: a request that fails because PostgreSQL is down or
+    restarting answers 503 (`service_unavailable`) instead of 500. Django's persistent
+    connections with health checks (CONN_HEALTH_CHECKS) reconnect on the next request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if getattr(request, _DATABASE_DOWN_FLAG, False):
+            return database_unavailable_response(request)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, DATABASE_DOWN_ERRORS):
+            logger.warning("database unavailable: %s", str(exception).strip().splitlines()[:1])
+            return database_unavailable_response(request)
+        return None

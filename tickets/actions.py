@@ -51,6 +51,7 @@ from tickets.choices import (
     Stage,
     TicketEventKind,
     TicketState,
+    is_handover,
 )
 from tickets.models import (
     SYSTEM_TRANSITIONS,
@@ -193,7 +194,16 @@ def _fire(
         raise InvalidTransition(transition=name) from error
     locked.state_changed_at = at
     locked.updated_at = at
-    fields = {"state", "state_changed_at", "updated_at", *update_fields}
+    locked.transition_count += 1
+    locked.handover_count += is_handover(from_state, locked.state)
+    fields = {
+        "state",
+        "state_changed_at",
+        "updated_at",
+        "transition_count",
+        "handover_count",
+        *update_fields,
+    }
     try:
         locked.save(update_fields=sorted(fields))
     except ConcurrentTransition as error:
@@ -345,12 +355,16 @@ def refresh_sla_due(ticket: Ticket) -> None:
         ticket.sla_due_at = due
 
 
-def stop_clock(clock: SlaClock, *, at: datetime, cancelled: bool = False) -> bool:
-    """Stop a running clock at `at`. A late stop records its breach here, in the same
-    transaction (unless cancelled: a cancelled clock keeps only breaches recorded before).
-    Returns True if the stop was late."""
+def stop_clock(
+    clock: SlaClock, *, at: datetime, cancelled: bool = False, stopped_by: Any = None
+) -> bool:
+    """Stop a running clock at `at` (`stopped_by`: the author of the reply that stopped it).
+    A late stop records its breach here, in the same transaction (unless cancelled: a
+    cancelled clock keeps only breaches recorded before). Returns True if the stop was late."""
     late = not cancelled and sla.is_breached(clock.due_at, at=at)
-    SlaClock.objects.filter(pk=clock.pk).update(stopped_at=at, is_cancelled=cancelled)
+    SlaClock.objects.filter(pk=clock.pk).update(
+        stopped_at=at, is_cancelled=cancelled, stopped_by=stopped_by
+    )
     clock.stopped_at, clock.is_cancelled = at, cancelled
     if late:
         _record_breach(clock, ticket=clock.ticket, now=at)
@@ -373,7 +387,7 @@ def stop_response_clocks(ticket: Ticket, *, reply: Reply, at: datetime) -> int:
         .select_related("ticket")
     )
     for clock in clocks:
-        stop_clock(clock, at=at)
+        stop_clock(clock, at=at, stopped_by=reply.author)
     if clocks:
         refresh_sla_due(ticket)
     return len(clocks)

@@ -50,6 +50,13 @@ def states_of_stage(stage: str) -> tuple[str, ...]:
     return tuple(state for state, of_stage in STAGE_OF_STATE.items() if of_stage == stage)
 
 
+def is_handover(from_state: str, to_state: str) -> bool:
+    """A transition that hands the ticket to another stage. Closed states have no stage, so
+    moving into or out of them is no hand-over."""
+    from_stage, to_stage = STAGE_OF_STATE.get(from_state), STAGE_OF_STATE.get(to_state)
+    return from_stage is not None and to_stage is not None and from_stage != to_stage
+
+
 class Priority(models.TextChoices):
     NORMAL = "normal", _("Normal")
     HIGH = "high", _("High")

@@ -39,6 +39,7 @@ from tickets.choices import (
     TicketState,
     states_of_stage,
 )
+from tickets.sla import FOLLOW_UP_OVERDUE_AFTER
 
 # --------------------------------------------------------------------------- permissions
 # Who may fire a transition: predicates (ticket, user) -> bool, used by django-fsm's
@@ -136,6 +137,11 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
         """Wiedervorlagen whose time (08:00 desk time on their date) has come."""
         return self.filter(state=TicketState.RESUBMISSION, resubmission_due_at__lte=now)
 
+    def follow_up_overdue(self, now: datetime) -> "TicketQuerySet":
+        """Tickets still flagged "follow-up due" 24 hours after it fell due
+        (tickets.sla.is_follow_up_overdue, in SQL)."""
+        return self.filter(follow_up_due_at__lte=now - FOLLOW_UP_OVERDUE_AFTER)
+
     def breached(self) -> "TicketQuerySet":
         """Tickets with any recorded breach."""
         return self.filter(clocks__breach__isnull=False).distinct()
@@ -197,6 +203,10 @@ class Ticket(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     follow_up_due_at = models.DateTimeField(_("flagged follow-up due at"), null=True, blank=True)
     sla_due_at = models.DateTimeField(_("next SLA deadline"), null=True, blank=True)
     starts_clocks = models.BooleanField(default=True)  # false for imported and demo history
+    # Kept by every transition (tickets.actions._fire, with its event): the dashboard's process
+    # depth reads them instead of counting a month of events.
+    transition_count = models.PositiveIntegerField(_("transitions"), default=0, db_default=0)
+    handover_count = models.PositiveIntegerField(_("hand-overs"), default=0, db_default=0)
 
     objects = TicketQuerySet.as_manager()
 
@@ -719,6 +729,14 @@ class SlaClockQuerySet(models.QuerySet["SlaClock"]):
         """Running clocks at or past their warning time that were not warned yet."""
         return self.running().filter(warn_at__lte=now, warned_at__isnull=True)
 
+    def at_risk(self, now: datetime) -> "SlaClockQuerySet":
+        """Running clocks that were warned, are not breached and not past their deadline."""
+        return self.running().filter(warned_at__isnull=False, due_at__gte=now, breach__isnull=True)
+
+    def breached_running(self, now: datetime) -> "SlaClockQuerySet":
+        """Live breaches: running clocks past their deadline (breach recorded or not yet)."""
+        return self.running().filter(due_at__lt=now)
+
     def with_outcome(self) -> "SlaClockQuerySet":
         """Clocks that were met or breached: stopped (not cancelled) or breached."""
         return self.filter(
@@ -745,6 +763,10 @@ class SlaClock(models.Model):
     stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
     warned_at = models.DateTimeField(_("warned at"), null=True, blank=True)
     is_cancelled = models.BooleanField(_("cancelled"), default=False)
+    # The author of the sent reply that stopped this response clock (per-person times).
+    stopped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = SlaClockQuerySet.as_manager()
 

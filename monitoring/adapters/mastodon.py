@@ -1,8 +1,11 @@
 """Mastodon: mentions (public and private) from the notifications API; replies as statuses.
 
-- fetch: `GET /api/v1/notifications?types[]=mention` newer than the cursor (`since_id`),
-  older pages through the `Link` header's `max_id`; a status with `visibility == "direct"`
-  is a private mention. Cursor: the newest notification id.
+- fetch: `GET /api/v1/notifications?types[]=mention`. The first poll (no cursor) reads the
+  newest pages, older ones through the `Link` header's `max_id`. Later polls page forward
+  from the cursor with `min_id` (the page just above it), oldest first, so a backlog larger
+  than one poll's pages is read on the next polls, not skipped (`since_id` would return the
+  newest page and the cursor would jump over everything between). A status with
+  `visibility == "direct"` is a private mention. Cursor: the newest notification id read.
 - reply: `POST /api/v1/statuses` with `in_reply_to_id`, `visibility=direct` for private
   replies and `Idempotency-Key: <reply id>` (Mastodon de-duplicates by it).
 - block: `POST /api/v1/accounts/:id/block`. Mastodon cannot hide another account's status.
@@ -56,6 +59,8 @@ class MastodonAdapter:
     # ------------------------------------------------------------------ fetch
 
     def fetch(self, channel: Any, cursor: str | None) -> FetchResult:
+        if cursor:
+            return self._fetch_since(channel, cursor)
         client = self._client(channel)
         mentions: list[RawMention] = []
         notification_ids: list[str] = []
@@ -83,6 +88,37 @@ class MastodonAdapter:
                 break
         newest = newest_by_number(notification_ids)
         return FetchResult(mentions=mentions, next_cursor=newest or cursor)
+
+    def _fetch_since(self, channel: Any, cursor: str) -> FetchResult:
+        """Up to MAX_PAGES pages just above `cursor`, oldest page first (`min_id`); the
+        cursor becomes the newest id read, so the next poll continues where this one ended."""
+        client = self._client(channel)
+        mentions: list[RawMention] = []
+        newest = cursor
+        for _page in range(MAX_PAGES):
+            params = [("types[]", "mention"), ("limit", str(PAGE_SIZE)), ("min_id", newest)]
+            response = client.request("GET", "/api/v1/notifications", params=params)
+            page = require(
+                client.decode(response, "GET", "/api/v1/notifications"), list, "notifications"
+            )
+            fresh: list[tuple[str, Any]] = []
+            for notification in page:
+                require(notification, dict, "notification")
+                notification_id = str(notification.get("id", ""))
+                if notification_id and is_newer_id(notification_id, newest):
+                    fresh.append((notification_id, notification))
+            if not fresh:
+                break
+            # A page comes newest first; the intake gets the oldest first (parents first).
+            for _notification_id, notification in sorted(
+                fresh, key=lambda item: (len(item[0]), item[0])
+            ):
+                if notification.get("type") == "mention" and notification.get("status"):
+                    mentions.append(self._mention(notification["status"]))
+            newest = newest_by_number([notification_id for notification_id, _ in fresh]) or newest
+            if len(page) < PAGE_SIZE:
+                break
+        return FetchResult(mentions=mentions, next_cursor=newest)
 
     def _mention(self, status: Any) -> RawMention:
         require(status, dict, "status")

@@ -5,8 +5,9 @@ from datetime import UTC, datetime
 import pytest
 
 from monitoring.adapters.base import OutgoingReply, RawAuthor
-from monitoring.adapters.mastodon import MastodonAdapter
+from monitoring.adapters.mastodon import MAX_PAGES, PAGE_SIZE, MastodonAdapter
 from monitoring.tests.conftest import TOKEN
+from monitoring.tests.fakeplatform import FakeResponse, RecordedRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +71,7 @@ def test_pagination_follows_the_link_headers_max_id(fake_platform, platform_chan
     assert [r.param("max_id") for r in requests] == [None, "5002", "5001"]
 
 
-def test_incremental_poll_asks_since_the_cursor_and_advances_it(fake_platform, platform_channel):
+def test_incremental_poll_asks_from_the_cursor_and_advances_it(fake_platform, platform_channel):
     channel = platform_channel("mastodon")
     fake_platform.serve_payload(
         "GET", NOTIFICATIONS, "mastodon/notifications_new", "mastodon/notifications_empty"
@@ -81,7 +82,43 @@ def test_incremental_poll_asks_since_the_cursor_and_advances_it(fake_platform, p
     assert [m.external_id for m in result.mentions] == ["111300000000000004"]
     assert result.mentions[0].in_reply_to == "111300000000000099"
     assert result.next_cursor == "5004"
-    assert {r.param("since_id") for r in fake_platform.requests} == {"5003"}
+    assert {r.param("min_id") for r in fake_platform.requests} == {"5003"}
+
+
+def test_a_backlog_longer_than_one_poll_is_read_over_several_polls_without_a_gap(
+    fake_platform, platform_channel
+):
+    channel = platform_channel("mastodon")
+    backlog = MAX_PAGES * PAGE_SIZE + 15  # more than one poll reads
+
+    def notifications(request: RecordedRequest) -> FakeResponse:
+        # Mastodon's min_id: the page just above it, newest first within the page.
+        above = int(request.param("min_id") or 0)
+        ids = list(range(above + 1, min(above + PAGE_SIZE, backlog) + 1))
+        body = [
+            {
+                "id": str(number),
+                "type": "mention",
+                "status": {
+                    "id": f"9{number:05d}",
+                    "account": {"id": "71001", "acct": "kai"},
+                    "content": f"<p>mention {number}</p>",
+                    "created_at": "2026-11-09T09:00:00Z",
+                    "visibility": "public",
+                },
+            }
+            for number in reversed(ids)
+        ]
+        return FakeResponse(200, body)
+
+    fake_platform.serve("GET", NOTIFICATIONS, notifications)
+
+    first = MastodonAdapter().fetch(channel, "0")
+    second = MastodonAdapter().fetch(channel, first.next_cursor)
+
+    read = [m.external_id for m in first.mentions + second.mentions]
+    assert read == [f"9{number:05d}" for number in range(1, backlog + 1)]
+    assert second.next_cursor == str(backlog)
 
 
 def test_poll_without_news_keeps_the_cursor(fake_platform, platform_channel):

@@ -420,7 +420,7 @@ def test_rate_limit_fails_open_when_redis_is_unreachable(pusher: APIClient, sett
 # --------------------------------------------------------------------------- concurrency
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_ten_clients_pushing_the_same_mention_at_once_store_one_mention_and_one_ticket(
     api_client_user: Any, channel: Any
 ) -> None:

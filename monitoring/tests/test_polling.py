@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from unittest.mock import patch
 
 import pytest
+from django.utils import timezone
 
 from monitoring import actions
 from monitoring.models import Channel, Mention
@@ -64,7 +65,7 @@ def test_next_poll_continues_from_the_stored_cursor(fake_platform, mastodon):
 
     assert outcome.created == 1
     assert Channel.objects.get(pk=mastodon.pk).cursor == "5004"
-    assert fake_platform.requests[-1].param("since_id") == "5003"
+    assert fake_platform.requests[-1].param("min_id") == "5003"
 
 
 def test_a_channel_not_due_yet_is_not_polled(fake_platform, mastodon):
@@ -196,6 +197,16 @@ def test_401_marks_the_channel_unhealthy_and_stops_polling_until_resumed(fake_pl
     assert not Channel.objects.due_for_poll(NOW + timedelta(days=30)).filter(pk=channel.pk).exists()
     actions.resume_polling(channel, now=NOW + timedelta(hours=1))
     assert Channel.objects.due_for_poll(NOW + timedelta(hours=1)).filter(pk=channel.pk).exists()
+
+
+def test_a_channel_created_through_the_action_is_due_for_its_first_poll_at_once(user_factory):
+    admin = user_factory(is_superuser=True)
+
+    channel, _secret = actions.create_channel(
+        actor=admin, slug="new-mastodon", platform="mastodon", name="New", credentials=TOKEN
+    )
+
+    assert Channel.objects.due_for_poll(timezone.now()).filter(pk=channel.pk).exists()
 
 
 def test_malformed_payload_is_recorded_and_backed_off(fake_platform, mastodon, caplog):

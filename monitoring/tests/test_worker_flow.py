@@ -22,7 +22,7 @@ from tickets.models import Reply
 from tickets.tests.factories import TicketFactory
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
     pytest.mark.celery_worker,
 ]
 

@@ -1,0 +1,12 @@
+"""URLs of the tickets API under /api/v1/."""
+
+from rest_framework.routers import SimpleRouter
+
+from tickets.api.views import NotificationViewSet, ReplyViewSet, TicketViewSet
+
+router = SimpleRouter()
+router.register("tickets", TicketViewSet, basename="ticket")
+router.register("replies", ReplyViewSet, basename="reply")
+router.register("notifications", NotificationViewSet, basename="notification")
+
+urlpatterns = router.urls
