@@ -16,6 +16,17 @@ def _fast_password_hashing(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _english_unless_asked(settings: Any) -> Any:
+    """Tests assert on the English source strings; the German default is tested on its own
+    (servicedesk/tests/test_i18n.py sets LANGUAGE_CODE back to "de")."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _reference_data(request: Any) -> None:
     """Groups and default SLA policies come from data migrations; a transactional test's
     flush removes them, so restore them for every database test that follows."""

@@ -123,7 +123,7 @@ class SlaSummaryView(APIView):
 
 
 class SlaPolicySerializer(serializers.ModelSerializer):
-    department = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    department = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
 
     class Meta:
         model = SlaPolicy

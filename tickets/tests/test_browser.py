@@ -248,7 +248,11 @@ def test_cm_forging_an_agent_transition_is_refused_with_a_message(
 
     _forge_post(page, f"/tickets/{ticket.pk}/transitions/take/", {"expected_state": "support"})
 
-    assert "Your role may not perform this action" in page.locator(".message-error").inner_text()
+    # the desk speaks German by default
+    assert (
+        "Ihre Rolle darf diese Aktion nicht ausführen"
+        in page.locator(".message-error").inner_text()
+    )
     screenshot(page, "10_cm_forged_take_refused")
     ticket.refresh_from_db()
     assert ticket.state == TicketState.SUPPORT
@@ -265,7 +269,10 @@ def test_stale_form_after_a_colleagues_change_shows_a_conflict(
     page.click("form[data-transition=take] button[type=submit]")
     page.wait_for_load_state()
 
-    assert "Someone else changed this ticket" in page.locator(".message-error").inner_text()
+    assert (
+        "Jemand anderes hat dieses Ticket inzwischen geändert"
+        in page.locator(".message-error").inner_text()
+    )
     screenshot(page, "11_stale_form_conflict")
     ticket.refresh_from_db()
     assert ticket.assignee == other_agent
