@@ -29,7 +29,7 @@ def test_staff_read_the_page_in_their_language(client: Client, cm: Any) -> None:
 
 
 def test_page_text_is_escaped_with_paragraphs(client: Client, agent: Any, team_lead: Any) -> None:
-    actions.update_guideline_page("de", "Erstens <b>fett</b>\n\nZweitens", actor=team_lead)
+    actions.update_guideline_page("en", "Erstens <b>fett</b>\n\nZweitens", actor=team_lead)
     client.force_login(agent)
 
     html = client.get(PAGE).content.decode()
