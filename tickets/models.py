@@ -722,8 +722,12 @@ class SlaClockQuerySet(models.QuerySet["SlaClock"]):
         return self.filter(stopped_at__isnull=True)
 
     def overdue(self, now: datetime) -> "SlaClockQuerySet":
-        """Running clocks past their deadline (`now > due_at`) whose breach is not recorded."""
-        return self.running().filter(due_at__lt=now, breach__isnull=True)
+        """Running clocks past their deadline (`now > due_at`) whose breach is not recorded.
+        NOT EXISTS rather than a left join: with a month of breach rows the planner then
+        probes the breach index for the few overdue clocks (3 ms over 1M tickets) instead of
+        hashing every breach (55 ms per sweep; bench/sla_sweep.py)."""
+        recorded = SlaBreach.objects.filter(clock=models.OuterRef("pk"))
+        return self.running().filter(~models.Exists(recorded), due_at__lt=now)
 
     def warn_due(self, now: datetime) -> "SlaClockQuerySet":
         """Running clocks at or past their warning time that were not warned yet."""

@@ -1,20 +1,22 @@
 """The support queue: tabs by state, breached first, then by deadline."""
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from servicedesk import roles
 from tickets.choices import OPEN_STATES, TicketState
 from tickets.models import Ticket
-from tickets.views.inbox import with_list_columns
+from tickets.views.inbox import BreachedFirst, with_list_columns
 from tickets.views.ticket import role_required
 
 User = get_user_model()
@@ -41,8 +43,10 @@ def tab_filters(user: Any) -> dict[str, Q]:
     }
 
 
-def queue_queryset(user: Any, tab: str) -> QuerySet[Ticket]:
-    return with_list_columns(Ticket.objects.visible_to(user).filter(tab_filters(user)[tab]))
+def queue_queryset(user: Any, tab: str, *, now: datetime) -> QuerySet[Ticket]:
+    return with_list_columns(
+        Ticket.objects.visible_to(user).filter(tab_filters(user)[tab]), now=now
+    )
 
 
 @role_required(roles.is_support_agent, roles.is_team_lead)
@@ -50,12 +54,13 @@ def queue_queryset(user: Any, tab: str) -> QuerySet[Ticket]:
 def queue(request: HttpRequest) -> HttpResponse:
     filters = tab_filters(request.user)
     tab = request.GET.get("tab") if request.GET.get("tab") in filters else "pickup"
-    counts = Ticket.objects.visible_to(request.user).aggregate(
-        **{key: Count("pk", filter=condition) for key, condition in filters.items()}
-    )
-    page = Paginator(queue_queryset(request.user, tab), QUEUE_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    visible = Ticket.objects.visible_to(request.user)
+    # One count per tab, each served by its index, rather than one pass over all tickets.
+    counts = {key: visible.filter(condition).count() for key, condition in filters.items()}
+    page = Paginator(
+        BreachedFirst(visible.filter(filters[tab]), now=timezone.now(), count=counts[tab]),
+        QUEUE_PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
     is_lead = roles.is_team_lead(request.user)
     return render(
         request,
