@@ -170,9 +170,6 @@ def rotate_channel_secret(channel: Channel, *, actor: Any) -> str:
 # then stores the mentions and advances the cursor in one.
 
 POLL_LEASE_SECONDS = 300  # longer than any poll takes; a dead worker's lease expires after it
-# The dispatcher's lease only has to last until a worker starts the task, which then extends
-# it: a task lost with a killed worker delays its channel by this long, not by a whole poll.
-DISPATCH_LEASE_SECONDS = 30
 POLL_DISPATCH_BATCH_SIZE = 200  # channels claimed per dispatcher run
 MAX_POLL_BACKOFF_SECONDS = 3600  # exponential backoff after failures stops growing here
 UNHEALTHY_AFTER_FAILURES = 3  # consecutive transient failures before the channel shows red
@@ -189,12 +186,10 @@ class PollOutcome:
     duplicates: int = 0
 
 
-def claim_poll_lease(
-    channel: Channel, *, now: datetime, seconds: int = POLL_LEASE_SECONDS
-) -> datetime | None:
+def claim_poll_lease(channel: Channel, *, now: datetime) -> datetime | None:
     """Lease `channel` for one poll if it is due and nobody holds a lease (compare-and-set
     in one UPDATE: of two dispatchers only one gets it). Returns the lease's end or None."""
-    lease_until = now + timedelta(seconds=seconds)
+    lease_until = now + timedelta(seconds=POLL_LEASE_SECONDS)
     claimed = (
         Channel.objects.due_for_poll(now).filter(pk=channel.pk).update(poll_lease_until=lease_until)
     )
@@ -213,9 +208,7 @@ def dispatch_due_polls(*, now: datetime) -> list[int]:
     )
     dispatched = []
     for channel_id in channel_ids:
-        lease_until = claim_poll_lease(
-            Channel(pk=channel_id), now=now, seconds=DISPATCH_LEASE_SECONDS
-        )
+        lease_until = claim_poll_lease(Channel(pk=channel_id), now=now)
         if lease_until is not None:
             delay_safely(tasks.poll_channel_task, channel_id, lease_until.isoformat())
             dispatched.append(channel_id)
@@ -240,15 +233,6 @@ def poll_channel(
         lease_until = claim_poll_lease(channel, now=now)
         if lease_until is None:
             return PollOutcome("skipped")
-    else:
-        # The dispatcher's short lease becomes the poll's (compare-and-set on its value);
-        # if it expired and was handed to another task meanwhile, this one does nothing.
-        extended = now + timedelta(seconds=POLL_LEASE_SECONDS)
-        if not Channel.objects.filter(pk=channel.pk, poll_lease_until=lease_until).update(
-            poll_lease_until=extended
-        ):
-            return PollOutcome("skipped")
-        lease_until = extended
     channel = Channel.objects.get(pk=channel.pk)
     if channel.poll_lease_until != lease_until:
         return PollOutcome("skipped")  # the lease expired and another poll took over

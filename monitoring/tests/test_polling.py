@@ -129,40 +129,6 @@ def test_a_channel_whose_poll_task_was_lost_is_dispatched_again_after_its_lease(
     assert delay.call_count == 1
 
 
-def test_a_lost_dispatch_delays_its_channel_by_the_short_dispatch_lease_only(platform_channel):
-    due = platform_channel("mastodon", slug="due", next_poll_at=NOW)
-    with patch("monitoring.tasks.poll_channel_task.delay"):
-        actions.dispatch_due_polls(now=NOW)  # the worker dies before it starts the task
-
-    lease_end = Channel.objects.get(pk=due.pk).poll_lease_until
-    with patch("monitoring.tasks.poll_channel_task.delay") as delay:
-        again = actions.dispatch_due_polls(now=lease_end + timedelta(microseconds=1))
-
-    assert lease_end == NOW + timedelta(seconds=actions.DISPATCH_LEASE_SECONDS)
-    assert again == [due.pk] and delay.call_count == 1
-
-
-def test_a_started_poll_extends_the_lease_and_a_stale_task_does_nothing(fake_platform, mastodon):
-    from monitoring import tasks
-
-    _serve_first_poll(fake_platform)
-    with patch("monitoring.tasks.poll_channel_task.delay"):
-        actions.dispatch_due_polls(now=NOW)
-    stale_lease = Channel.objects.get(pk=mastodon.pk).poll_lease_until
-    # the first task waited too long; the dispatcher handed the channel to a second one
-    later = stale_lease + timedelta(seconds=1)
-    with patch("monitoring.tasks.poll_channel_task.delay"):
-        actions.dispatch_due_polls(now=later)
-    fresh_lease = Channel.objects.get(pk=mastodon.pk).poll_lease_until
-
-    with patch("monitoring.tasks.timezone.now", return_value=later):
-        stale = tasks.poll_channel_task(mastodon.pk, stale_lease.isoformat())
-        fresh = tasks.poll_channel_task(mastodon.pk, fresh_lease.isoformat())
-
-    assert (stale, fresh) == ("skipped", "polled")
-    assert Mention.objects.filter(channel=mastodon).count() == 3
-
-
 def test_poll_task_polls_under_the_dispatchers_lease(fake_platform, mastodon):
     from monitoring import tasks
 
