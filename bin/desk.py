@@ -55,6 +55,10 @@ WEB_FIRST_PORT = 8000
 PORT_PROBE_COUNT = 200  # ports tried upward from the first one
 CONNECT_TIMEOUT_SECONDS = 1.0
 CHILD_STOP_SECONDS = 10.0
+# Worker and beat are started again when they exit on their own (Celery can exit when the
+# broker connection is lost), at most this often in five minutes; the web server is not.
+RESTARTED_CHILDREN = ("worker", "beat")
+MAX_RESTARTS_PER_5_MIN = 5
 TEST_SECRET_KEY = "desk-test-only-secret-key-never-used-outside-tests-0123456789abcdef"
 PG_SCHEMES = ("postgres", "postgresql", "pgsql")
 SOCKET_PATH_MAX = 100  # sun_path is 108 bytes; keep room for "/.s.PGSQL.NNNNN"
@@ -261,10 +265,12 @@ def spawn_detached(
     cwd: Path,
     stdout: int | IO[bytes],
     env: Mapping[str, str] | None = None,
+    die_with_parent: bool = True,
 ) -> subprocess.Popen[bytes]:
     """Start a child in its own session, so Ctrl-C reaches only desk, which stops it in order.
 
-    Call it only while no other thread runs: preexec_fn is not safe next to threads.
+    With `die_with_parent`, call it only while no other thread runs: preexec_fn is not safe
+    next to threads (a child started again later goes without it).
     """
     return subprocess.Popen(
         list(argv),
@@ -274,7 +280,7 @@ def spawn_detached(
         stdout=stdout,
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        preexec_fn=_die_with_parent,
+        preexec_fn=_die_with_parent if die_with_parent else None,
     )
 
 
@@ -864,11 +870,33 @@ def supervise(
             ]
             for thread in pumps:
                 thread.start()
+            restarts: dict[str, list[float]] = {name: [] for name in RESTARTED_CHILDREN}
             while not received:
                 ended = {name: process.poll() for name, process in processes.items()}
                 failed = [(name, code) for name, code in ended.items() if code is not None]
                 if failed:
                     name, code = failed[0]
+                    recent = [at for at in restarts.get(name, []) if time.monotonic() - at < 300]
+                    if name in RESTARTED_CHILDREN and len(recent) < MAX_RESTARTS_PER_5_MIN:
+                        # Celery can exit on a lost broker; start it again as a supervisor would.
+                        warn(f"{name} exited with code {code}; starting it again")
+                        restarts[name] = [*recent, time.monotonic()]
+                        processes[name] = spawn_detached(
+                            venv_program(commands[name]),
+                            env=env,
+                            cwd=ROOT,
+                            stdout=subprocess.PIPE,
+                            die_with_parent=False,  # the pump threads run now
+                        )
+                        thread = threading.Thread(
+                            target=pump,
+                            args=(name, width, processes[name].stdout),
+                            daemon=True,
+                            name=name,
+                        )
+                        thread.start()
+                        pumps.append(thread)
+                        continue
                     warn(f"{name} exited with code {code}; stopping everything")
                     exit_code = code if code > 0 else 128 - code if code < 0 else 1
                     break

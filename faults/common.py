@@ -360,6 +360,18 @@ class Stack:
         process = self.processes.get(name)
         return process is not None and process.poll() is None
 
+    def restart_if_dead(self, name: str) -> bool:
+        """What a process supervisor does (compose `restart: unless-stopped`, systemd
+        `Restart=on-failure`, `./desk run`): start a worker or beat again that exited."""
+        if self.alive(name):
+            return False
+        self.processes.pop(name, None)
+        if name == "beat":
+            self.start_beat()
+        else:
+            self.start_worker(name)
+        return True
+
 
 # --------------------------------------------------------------------------- process helpers
 

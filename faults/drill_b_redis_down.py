@@ -182,7 +182,16 @@ def _run(stack: Stack, receiver: Receiver) -> Verdict:
         phase["name"] = "after"
     say(NAME, "Redis is back (empty)")
     back_at = time.monotonic()
-    time.sleep(AFTER_SECONDS)
+    # Celery can die on a lost broker (kombu: "Unrecoverable error: AttributeError
+    # 'NoneType' object has no attribute 'hostname'"); in production the process supervisor
+    # starts it again, and so does the drill, counting the restarts in its verdict.
+    restarts: Counter[str] = Counter()
+    while time.monotonic() - back_at < AFTER_SECONDS:
+        for name in ("worker", "beat"):
+            if stack.restart_if_dead(name):
+                restarts[name] += 1
+                say(NAME, f"{name} had exited; restarted as a supervisor would")
+        time.sleep(1)
     stop.set()
     for thread in threads:
         thread.join(60)
@@ -193,7 +202,13 @@ def _run(stack: Stack, receiver: Receiver) -> Verdict:
         )
         return sent == len(approved)
 
-    delivered_all = wait_until(all_sent, timeout=DELIVERY_WAIT_SECONDS, interval=1)
+    def all_sent_supervised() -> bool:
+        for name in ("worker", "beat"):
+            if stack.restart_if_dead(name):
+                restarts[name] += 1
+        return all_sent()
+
+    delivered_all = wait_until(all_sent_supervised, timeout=DELIVERY_WAIT_SECONDS, interval=1)
     last_sent_after = round(time.monotonic() - back_at, 1)
     statuses = dict(
         stack.sql(
@@ -244,12 +259,14 @@ def _run(stack: Stack, receiver: Receiver) -> Verdict:
         "bad_signatures": bad_signatures,
         "answers": dict(answers),
         "all_sent_within_seconds_of_redis_return": last_sent_after if delivered_all else None,
+        "process_restarts_by_supervisor": dict(restarts),
     }
     summary = (
         f"{len(accepted)} pushes accepted, {len(stored_ids)} stored, {len(lost)} lost, "
         f"{failures} refused; {len(approved)} replies approved ({approved_while_down} while "
         f"Redis was down {DOWN_SECONDS} s), {len(delivered & set(approved))} delivered, "
         f"{len(missing)} missing, {len(posted_twice)} posted twice, {repeated_requests} re-sends; "
-        f"all sent {last_sent_after} s after Redis returned"
+        f"all sent {last_sent_after} s after Redis returned; supervisor restarts: "
+        f"{dict(restarts) or 'none'}"
     )
     return Verdict(NAME, passed, summary, figures)
