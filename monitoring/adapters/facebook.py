@@ -26,7 +26,7 @@ from monitoring.adapters.base import (
     SentReply,
 )
 from monitoring.adapters.common import TimeCursor
-from monitoring.adapters.http import PlatformClient, credentials_of, parse_timestamp, require
+from monitoring.adapters.http import PlatformClient, parse_timestamp, require, required_config
 
 DEFAULT_BASE_URL = "https://graph.facebook.com/v19.0"
 MAX_PAGES = 5  # of posts and of conversations per poll
@@ -42,19 +42,12 @@ class FacebookAdapter:
     has_idempotency_keys: ClassVar[bool] = False
 
     def _client(self, channel: Any) -> PlatformClient:
-        token = credentials_of(channel).get("access_token", "")
-        return PlatformClient.for_channel(
-            channel,
-            label="Facebook",
-            default_base_url=DEFAULT_BASE_URL,
-            headers={"Authorization": f"Bearer {token}"},
+        return PlatformClient.with_bearer_token(
+            channel, label="Facebook", default_base_url=DEFAULT_BASE_URL
         )
 
     def _page_id(self, channel: Any) -> str:
-        page_id = str((channel.config or {}).get("page_id") or "")
-        if not page_id:
-            raise NotSupported("Facebook: the channel's config has no page_id.")
-        return page_id
+        return required_config(channel, "page_id", label="Facebook")
 
     # ------------------------------------------------------------------ fetch
 

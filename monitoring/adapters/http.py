@@ -31,6 +31,7 @@ from monitoring.adapters.base import (
     AdapterError,
     AdapterUnauthorized,
     AdapterUnavailable,
+    NotSupported,
     OutcomeUnknown,
     PayloadInvalid,
 )
@@ -56,6 +57,14 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
         text = text.replace(secret, "***")
     return text
+
+
+def required_config(channel: Any, key: str, *, label: str) -> str:
+    """A value the adapter cannot work without from the channel's `config` (e.g. page_id)."""
+    value = str((channel.config or {}).get(key) or "")
+    if not value:
+        raise NotSupported(f"{label}: the channel's config has no {key}.")
+    return value
 
 
 def credentials_of(channel: Any) -> dict[str, str]:
@@ -123,6 +132,19 @@ class PlatformClient:
     secrets: list[str]
     headers: dict[str, str]
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+
+    @classmethod
+    def with_bearer_token(
+        cls, channel: Any, *, label: str, default_base_url: str, **headers: str
+    ) -> "PlatformClient":
+        """A client that sends the channel's access token as `Authorization: Bearer …`."""
+        token = credentials_of(channel).get("access_token", "")
+        return cls.for_channel(
+            channel,
+            label=label,
+            default_base_url=default_base_url,
+            headers={"Authorization": f"Bearer {token}", **headers},
+        )
 
     @classmethod
     def for_channel(

@@ -24,7 +24,7 @@ from monitoring.adapters.base import (
     SentReply,
 )
 from monitoring.adapters.common import TimeCursor
-from monitoring.adapters.http import PlatformClient, credentials_of, parse_timestamp, require
+from monitoring.adapters.http import PlatformClient, parse_timestamp, require, required_config
 
 DEFAULT_BASE_URL = "https://graph.facebook.com/v19.0"
 MAX_PAGES = 5  # of media per poll
@@ -39,19 +39,12 @@ class InstagramAdapter:
     has_idempotency_keys: ClassVar[bool] = False
 
     def _client(self, channel: Any) -> PlatformClient:
-        token = credentials_of(channel).get("access_token", "")
-        return PlatformClient.for_channel(
-            channel,
-            label="Instagram",
-            default_base_url=DEFAULT_BASE_URL,
-            headers={"Authorization": f"Bearer {token}"},
+        return PlatformClient.with_bearer_token(
+            channel, label="Instagram", default_base_url=DEFAULT_BASE_URL
         )
 
     def _user_id(self, channel: Any) -> str:
-        user_id = str((channel.config or {}).get("ig_user_id") or "")
-        if not user_id:
-            raise NotSupported("Instagram: the channel's config has no ig_user_id.")
-        return user_id
+        return required_config(channel, "ig_user_id", label="Instagram")
 
     def fetch(self, channel: Any, cursor: str | None) -> FetchResult:
         client = self._client(channel)

@@ -30,7 +30,6 @@ from monitoring.adapters.base import (
 from monitoring.adapters.common import html_to_text
 from monitoring.adapters.http import (
     PlatformClient,
-    credentials_of,
     is_newer_id,
     newest_by_number,
     parse_timestamp,
@@ -48,12 +47,8 @@ class MastodonAdapter:
     has_idempotency_keys: ClassVar[bool] = True
 
     def _client(self, channel: Any) -> PlatformClient:
-        token = credentials_of(channel).get("access_token", "")
-        return PlatformClient.for_channel(
-            channel,
-            label="Mastodon",
-            default_base_url="",
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        return PlatformClient.with_bearer_token(
+            channel, label="Mastodon", default_base_url="", Accept="application/json"
         )
 
     # ------------------------------------------------------------------ fetch

@@ -30,11 +30,11 @@ from monitoring.adapters.base import (
 )
 from monitoring.adapters.http import (
     PlatformClient,
-    credentials_of,
     is_newer_id,
     newest_by_number,
     parse_timestamp,
     require,
+    required_config,
 )
 
 DEFAULT_BASE_URL = "https://api.x.com"
@@ -51,19 +51,12 @@ class TwitterAdapter:
     has_idempotency_keys: ClassVar[bool] = False
 
     def _client(self, channel: Any) -> PlatformClient:
-        token = credentials_of(channel).get("access_token", "")
-        return PlatformClient.for_channel(
-            channel,
-            label="X",
-            default_base_url=DEFAULT_BASE_URL,
-            headers={"Authorization": f"Bearer {token}"},
+        return PlatformClient.with_bearer_token(
+            channel, label="X", default_base_url=DEFAULT_BASE_URL
         )
 
     def _user_id(self, channel: Any) -> str:
-        user_id = str((channel.config or {}).get("user_id") or "")
-        if not user_id:
-            raise NotSupported("X: the channel's config has no user_id.")
-        return user_id
+        return required_config(channel, "user_id", label="X")
 
     # ------------------------------------------------------------------ fetch
 

@@ -24,7 +24,7 @@ from monitoring.adapters.base import (
     SentReply,
 )
 from monitoring.adapters.common import TimeCursor
-from monitoring.adapters.http import PlatformClient, credentials_of, parse_timestamp, require
+from monitoring.adapters.http import PlatformClient, parse_timestamp, require, required_config
 
 DEFAULT_BASE_URL = "https://www.googleapis.com/youtube/v3"
 MAX_PAGES = 5  # of comment threads per poll
@@ -36,19 +36,12 @@ class YouTubeAdapter:
     has_idempotency_keys: ClassVar[bool] = False
 
     def _client(self, channel: Any) -> PlatformClient:
-        token = credentials_of(channel).get("access_token", "")
-        return PlatformClient.for_channel(
-            channel,
-            label="YouTube",
-            default_base_url=DEFAULT_BASE_URL,
-            headers={"Authorization": f"Bearer {token}"},
+        return PlatformClient.with_bearer_token(
+            channel, label="YouTube", default_base_url=DEFAULT_BASE_URL
         )
 
     def _channel_id(self, channel: Any) -> str:
-        channel_id = str((channel.config or {}).get("channel_id") or "")
-        if not channel_id:
-            raise NotSupported("YouTube: the channel's config has no channel_id.")
-        return channel_id
+        return required_config(channel, "channel_id", label="YouTube")
 
     def fetch(self, channel: Any, cursor: str | None) -> FetchResult:
         client = self._client(channel)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from monitoring.adapters.base import OutgoingReply, RawAuthor
+from monitoring.adapters.base import NotSupported, OutgoingReply, RawAuthor
 from monitoring.adapters.facebook import FacebookAdapter
 from monitoring.adapters.instagram import InstagramAdapter
 
@@ -186,3 +186,19 @@ def test_instagram_hide_sets_hide_true(fake_platform, platform_channel):
     InstagramAdapter().hide(channel, "17850000000000001")
 
     assert fake_platform.requests_to("POST", "/17850000000000001")[0].param("hide") == "true"
+
+
+@pytest.mark.parametrize(
+    ("platform", "adapter", "key"),
+    [("facebook", FacebookAdapter, "page_id"), ("instagram", InstagramAdapter, "ig_user_id")],
+)
+def test_a_channel_without_its_account_id_is_refused_before_any_request(
+    fake_platform, platform_channel, platform, adapter, key
+):
+    channel = platform_channel(platform)
+    channel.config = {name: value for name, value in channel.config.items() if name != key}
+
+    with pytest.raises(NotSupported, match=key):
+        adapter().fetch(channel, None)
+
+    assert fake_platform.requests == []
