@@ -1385,6 +1385,11 @@ def submit_reply(reply: Reply, *, actor: Any) -> Reply:
     return _submit(reply, actor=actor, now=timezone.now())
 
 
+def _tell_author(reply: Reply, kind: str, text: str, *, now: datetime) -> None:
+    """Notify a reply's author of what happened to it (review result, failed delivery)."""
+    notify([reply.author], kind, ticket=reply.ticket, at=now, text=text, reply=reply.pk)
+
+
 def _ensure_may_review(reply: Reply, actor: Any) -> None:
     if roles.is_api_client(actor) or not roles.is_desk_staff(actor):
         raise NotAllowedForRole(_("Only CMs, agents and team leads review replies."))
@@ -1411,13 +1416,11 @@ def approve_reply(reply: Reply, *, actor: Any) -> Reply:
     record_event(
         reply.ticket, TicketEventKind.REPLY, actor=actor, at=now, reply=reply.pk, step="approved"
     )
-    notify(
-        [reply.author],
+    _tell_author(
+        reply,
         NotificationKind.REVIEW_RESULT,
-        ticket=reply.ticket,
-        at=now,
-        text=_("Your reply on ticket #%(ticket)s was approved.") % {"ticket": reply.ticket_id},
-        reply=reply.pk,
+        _("Your reply on ticket #%(ticket)s was approved.") % {"ticket": reply.ticket_id},
+        now=now,
     )
     if reply.next_attempt_at is not None:
         enqueue_on_commit(tasks.send_reply_task, reply.pk)
@@ -1445,14 +1448,12 @@ def reject_reply(reply: Reply, *, actor: Any, comment: str) -> Reply:
         reply=reply.pk,
         step="rejected",
     )
-    notify(
-        [reply.author],
+    _tell_author(
+        reply,
         NotificationKind.REVIEW_RESULT,
-        ticket=reply.ticket,
-        at=now,
-        text=_("Your reply on ticket #%(ticket)s was rejected: %(comment)s")
+        _("Your reply on ticket #%(ticket)s was rejected: %(comment)s")
         % {"ticket": reply.ticket_id, "comment": comment},
-        reply=reply.pk,
+        now=now,
     )
     return reply
 
@@ -1584,14 +1585,12 @@ def record_reply_attempt_failed(
         reply=reply.pk,
         step="failed",
     )
-    notify(
-        [reply.author],
+    _tell_author(
+        reply,
         NotificationKind.REPLY_FAILED,
-        ticket=reply.ticket,
-        at=now,
-        text=_("Your reply on ticket #%(ticket)s could not be delivered: %(error)s")
+        _("Your reply on ticket #%(ticket)s could not be delivered: %(error)s")
         % {"ticket": reply.ticket_id, "error": error},
-        reply=reply.pk,
+        now=now,
     )
     return reply
 
