@@ -261,6 +261,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=15),
         "options": {"expires": 14},
     },
+    "tickets.compact-report-facts": {
+        "task": "tickets.tasks.compact_report_facts_task",
+        "schedule": timedelta(seconds=60),
+        "options": {"expires": 59},
+    },
 }
 
 # Business defaults that are configuration, not states.

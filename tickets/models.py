@@ -734,8 +734,12 @@ class SlaClockQuerySet(models.QuerySet["SlaClock"]):
         return self.running().filter(warn_at__lte=now, warned_at__isnull=True)
 
     def at_risk(self, now: datetime) -> "SlaClockQuerySet":
-        """Running clocks that were warned, are not breached and not past their deadline."""
-        return self.running().filter(warned_at__isnull=False, due_at__gte=now, breach__isnull=True)
+        """Running clocks that were warned, are not breached and not past their deadline.
+        NOT EXISTS, like `overdue`: the few warned clocks probe the breach index."""
+        recorded = SlaBreach.objects.filter(clock=models.OuterRef("pk"))
+        return self.running().filter(
+            ~models.Exists(recorded), warned_at__isnull=False, due_at__gte=now
+        )
 
     def breached_running(self, now: datetime) -> "SlaClockQuerySet":
         """Live breaches: running clocks past their deadline (breach recorded or not yet)."""
@@ -861,3 +865,54 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.user_id}"
+
+
+# --------------------------------------------------------------------------- report facts
+
+
+class ReportFact(models.Model):
+    """Daily counts behind the team-lead dashboard (`tickets/reports.py`), written by
+    PostgreSQL triggers in the same transaction as the change they count (migration 0006,
+    `tickets/facts.py`): when a clock stops, is cancelled or breached, a ticket is resolved, a
+    reply is sent or a mention arrives, the rows of its facts are added with n = +1, and the
+    rows of what it was before with n = -1. A figure is the sum of `n` over its rows, so it is
+    exact at every moment; `tickets.facts.compact()` merges the added rows into one row per key
+    now and then (beat), which changes no sum.
+
+    Keys: the desk day (Europe/Berlin) the fact belongs to, the ticket's channel, the metric
+    (`tickets.facts.Metric`), the clock kind ("" if none), a person (0 if none), and one or two
+    values: the duration bucket (`sd_duration_bucket`) of a time, or a ticket's transitions
+    and hand-overs. Percentiles locate their rank in the buckets here, then read the exact
+    value from the few source rows of that one bucket."""
+
+    day = models.DateField(_("day"))
+    channel_id = models.BigIntegerField(_("channel"))
+    metric = models.CharField(_("metric"), max_length=24)
+    kind = models.CharField(_("kind"), max_length=32, default="", blank=True)
+    person_id = models.BigIntegerField(_("person"), default=0)
+    value = models.IntegerField(_("value"), default=0)
+    value2 = models.IntegerField(_("second value"), default=0)
+    n = models.IntegerField(_("count"))
+    compacted = models.BooleanField(_("compacted"), default=False)
+
+    class Meta:
+        verbose_name = _("report fact")
+        verbose_name_plural = _("report facts")
+        indexes = [
+            models.Index(
+                fields=["metric", "day"],
+                name="reportfact_metric_day",
+                include=["channel_id", "kind", "person_id", "value", "value2", "n"],
+            ),
+            models.Index(fields=["day"], name="reportfact_added", condition=Q(compacted=False)),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "day", "channel_id", "kind", "person_id", "value", "value2"],
+                condition=Q(compacted=True),
+                name="reportfact_unique_compacted",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.day} {self.n:+d}"

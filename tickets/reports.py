@@ -2,17 +2,24 @@
 and live breaches, workload per agent, department answer times, overdue follow-ups, process
 duration and depth, volume per channel and topics of unsolvable cases.
 
-Every figure is computed in PostgreSQL (counts, ratios and `percentile_cont` percentiles); the
-functions only shape the rows. Each takes the `DashboardFilters` and `now`, and runs a constant
-number of queries whatever the number of tickets.
+Every figure is computed in PostgreSQL; the functions only shape the rows. Each takes the
+`DashboardFilters` and `now`, and runs one query whatever the number of tickets. Counts are
+sums over the report facts (`tickets.facts`: daily counts that triggers write in the same
+transaction as the change they count), so a month of clocks is never counted again per view.
+Percentiles are exact `percentile_cont` values: the facts count the values per duration
+bucket, which tells in which bucket a rank lies; only that bucket's source rows are read and
+sorted (`_percentiles_sql`). The figures that depend on `now` (at-risk clocks, live
+breaches, overdue follow-ups and department requests) read the few source rows concerned
+through partial indexes.
 
 Definitions a reader must know:
 
 - Days are desk days (Europe/Berlin). The range runs from `date_from` 00:00 to the end of
   `date_to`. "Today" is the current desk day, "7 days" and "30 days" end with today.
 - Compliance of a clock kind = met ÷ (met + breached) over the clocks *started* in a period
-  that have an outcome (`SlaClockQuerySet.with_outcome`): breached if it has a breach row,
-  met if stopped, not cancelled and not breached.
+  that have an outcome (`SlaClockQuerySet.with_outcome`): breached if it has a breach row
+  (the clock's `is_breached`, set by the breach's trigger), met if stopped, not cancelled
+  and not breached.
 - Response times are over stopped, not cancelled clocks started in the range: from the desk's
   receipt (`stopped_at − started_at`) and as the customer perceived it (`stopped_at −
   posted_at`, floored at 0; clocks without `posted_at` are left out of the latter).
@@ -38,11 +45,11 @@ from tickets.choices import (
     OPEN_STATES,
     STAGE_OF_STATE,
     DepartmentRequestStatus,
-    ReplyStatus,
     SlaKind,
     TicketState,
     states_of_stage,
 )
+from tickets.facts import BUCKETS_PER_DOUBLING, LIVE_DAY, Metric
 from tickets.models import SlaClock, Ticket
 from tickets.sla import DESK_TIME_ZONE
 
@@ -122,6 +129,7 @@ def _base_params(filters: DashboardFilters, now: datetime) -> dict[str, Any]:
         "channel": filters.channel_id,
         "now": now,
         "open_states": list(OPEN_STATES),
+        "live_day": LIVE_DAY,
     }
 
 
@@ -151,16 +159,133 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def _day_bounds(days: list[date], params: dict[str, Any]) -> str:
-    """Desk days with their UTC bounds, as SQL rows (day, start_at, end_at). Counting each
-    day by an index range avoids a time-zone conversion and a hash entry per row."""
-    params["days"] = days
-    params["day_starts"] = [desk_midnight(day) for day in days]
-    params["day_ends"] = [desk_midnight(day + timedelta(days=1)) for day in days]
+# --------------------------------------------------------------------------- report facts
+
+
+def _fact_channel_sql(filters: DashboardFilters, alias: str = "f") -> str:
+    return f" AND {alias}.channel_id = %(channel)s" if filters.channel_id else ""
+
+
+def _open_facts_sql(filters: DashboardFilters, params: dict[str, Any]) -> str:
+    """The live facts of open tickets (kind = state, person = assignee), filtered."""
+    stage = ""
+    if filters.stage:
+        params["stage_states"] = list(states_of_stage(filters.stage))
+        stage = " AND f.kind = ANY(%(stage_states)s)"
     return (
-        "unnest(%(days)s::date[], %(day_starts)s::timestamptz[], %(day_ends)s::timestamptz[])"
-        " AS d(day, start_at, end_at)"
+        f"tickets_reportfact f WHERE f.metric = '{Metric.OPEN.value}' AND f.day = %(live_day)s"
+        f"{_fact_channel_sql(filters)}{stage}"
     )
+
+
+def _clock_channel_sql(filters: DashboardFilters, alias: str = "c") -> str:
+    return (
+        " AND EXISTS (SELECT 1 FROM tickets_ticket t"
+        f" WHERE t.id = {alias}.ticket_id AND t.channel_id = %(channel)s)"
+        if filters.channel_id
+        else ""
+    )
+
+
+def _histogram_sql(metric: str, group: str, filters: DashboardFilters) -> str:
+    """Rows (grp, bucket, n) of a metric's facts in the range: how many values of each group
+    fall in each duration bucket."""
+    return f"""
+        SELECT {group} AS grp, f.value AS bucket, sum(f.n)::bigint AS n
+        FROM tickets_reportfact f
+        WHERE f.metric = '{Metric(metric).value}'
+          AND f.day BETWEEN %(date_from)s AND %(date_to)s {_fact_channel_sql(filters)}
+        GROUP BY 1, 2 HAVING sum(f.n) > 0
+    """
+
+
+def _percentiles_sql(histogram: str, fetch: str | None = None) -> str:
+    """Exact `percentile_cont` of each group for the fractions %(fractions)s, as rows (grp,
+    total, fraction, value), from a histogram of rows (grp, bucket, n).
+
+    percentile_cont(p) over n sorted values is v[lo] + (v[lo + 1] − v[lo]) × (r − lo) with
+    r = p × (n − 1), lo = floor(r). The cumulative counts of the histogram say in which
+    bucket the value of rank lo lies and how many values of that bucket come before it;
+    `fetch` (a query of one column `value` over the source rows of group `l.grp` in bucket
+    `l.bucket`, in the range) then reads v[lo] and v[lo + 1]: only one bucket's rows are
+    sorted, never the range. When v[lo] is the last of its bucket, v[lo + 1] is the least of
+    the next bucket. Without `fetch` the bucket is the value itself (small integers:
+    transitions, hand-overs)."""
+    if fetch:
+        next_fetch = fetch.replace("l.bucket", "p.next_bucket").replace("l.grp", "p.grp")
+        pair = f"""(SELECT array_agg(s.value ORDER BY s.value) FROM (
+                     SELECT s.value FROM ({fetch}) s ORDER BY s.value OFFSET l.skip LIMIT 2
+                   ) s)"""
+        following = f"(SELECT min(s.value) FROM ({next_fetch}) s)"
+    else:
+        pair = "ARRAY[l.bucket, CASE WHEN l.skip + 1 < l.n THEN l.bucket END]"
+        following = "p.next_bucket"
+    return f"""
+        WITH histogram AS ({histogram}
+        ), cumulative AS (
+            SELECT grp, bucket, n,
+                   (sum(n) OVER (PARTITION BY grp ORDER BY bucket))::bigint - n AS before,
+                   (sum(n) OVER (PARTITION BY grp))::bigint AS total,
+                   lead(bucket) OVER (PARTITION BY grp ORDER BY bucket) AS next_bucket
+            FROM histogram
+        ), wanted AS (
+            SELECT g.grp, g.total, p.fraction, p.fraction * (g.total - 1) AS position,
+                   floor(p.fraction * (g.total - 1))::bigint AS rank
+            FROM (SELECT DISTINCT grp, total FROM cumulative) g
+            CROSS JOIN unnest(%(fractions)s::float8[]) AS p(fraction)
+        ), located AS (
+            SELECT DISTINCT w.grp, w.rank, c.bucket, c.next_bucket, c.n, w.rank - c.before AS skip
+            FROM wanted w
+            JOIN cumulative c
+              ON c.grp = w.grp AND w.rank >= c.before AND w.rank < c.before + c.n
+        ), pairs AS (
+            SELECT l.*, {pair}::float8[] AS pair FROM located l
+        ), valued AS (
+            SELECT p.grp, p.rank, p.pair[1] AS low,
+                   CASE WHEN p.pair[2] IS NOT NULL THEN p.pair[2]
+                        WHEN p.next_bucket IS NOT NULL THEN {following}::float8
+                   END AS high
+            FROM pairs p
+        )
+        SELECT w.grp, w.total, w.fraction,
+               CASE WHEN w.position = w.rank THEN v.low
+                    ELSE v.low + (v.high - v.low) * (w.position - w.rank) END AS value
+        FROM wanted w
+        JOIN valued v ON v.grp = w.grp AND v.rank = w.rank
+    """
+
+
+def _by_fraction(rows: list[dict[str, Any]]) -> dict[Any, dict[Any, Any]]:
+    """{group: {"total": n, fraction: value, ...}} from `_percentiles_sql` rows."""
+    groups: dict[Any, dict[Any, Any]] = {}
+    for row in rows:
+        entry = groups.setdefault(row["grp"], {"total": row["total"]})
+        entry[row["fraction"]] = row["value"]
+    return groups
+
+
+# Durations read from the source rows of one bucket (see `_percentiles_sql`); each fetch
+# matches an expression index of migration 0006, which hands over exactly those rows.
+RECEIPT = "date_part('epoch', c.stopped_at - c.started_at)"
+PERCEIVED = "greatest(date_part('epoch', c.stopped_at - c.posted_at), 0)"
+RESOLUTION = "date_part('epoch', t.resolved_at - t.opened_at)"
+ANSWER = "date_part('epoch', r.answered_at - r.created_at)"
+
+
+def _bucket(value: str, metric: str) -> str:
+    return f"sd_duration_bucket({value}, {BUCKETS_PER_DOUBLING[Metric(metric)]})"
+
+
+def _clock_fetch(
+    value: str, metric: str, group_condition: str, extra: str, filters: DashboardFilters
+) -> str:
+    return f"""
+        SELECT {value} AS value FROM tickets_slaclock c
+        WHERE {group_condition} AND {_bucket(value, metric)} = l.bucket
+          AND c.started_at >= %(start)s AND c.started_at < %(end)s
+          AND c.stopped_at IS NOT NULL AND NOT c.is_cancelled{extra}
+          {_clock_channel_sql(filters)}
+    """
 
 
 # --------------------------------------------------------------------------- compliance
@@ -189,53 +314,17 @@ def compliance(filters: DashboardFilters, *, now: datetime) -> dict[str, Any]:
     )
     first_day = min(filters.date_from, today - timedelta(days=29))
     last_day = max(filters.date_to, today)
-    scan_days = [
-        first_day + timedelta(days=offset) for offset in range((last_day - first_day).days + 1)
-    ]
-    params.update(
-        scan_start=desk_midnight(first_day), scan_end=desk_midnight(last_day + timedelta(days=1))
-    )
-    channel_join = (
-        " JOIN tickets_ticket t ON t.id = c.ticket_id AND t.channel_id = %(channel)s"
-        if filters.channel_id
-        else ""
-    )
+    params.update(first_day=first_day, last_day=last_day, met=Metric.MET, breached=Metric.BREACHED)
     sql = f"""
-        WITH stopped AS (
-            -- Clocks stopped and not cancelled, per day by index range (index-only scans).
-            SELECT d.day, x.kind, x.stopped
-            FROM {_day_bounds(scan_days, params)}
-            CROSS JOIN LATERAL (
-                SELECT c.kind, count(*) AS stopped
-                FROM tickets_slaclock c {channel_join}
-                WHERE c.started_at >= d.start_at AND c.started_at < d.end_at
-                  AND c.stopped_at IS NOT NULL AND NOT c.is_cancelled
-                GROUP BY c.kind
-            ) x
-        ), breached AS (
-            -- Breached clocks, from the breach rows (a clock's deadline lies after its start).
-            SELECT c.kind, (c.started_at AT TIME ZONE %(tz)s)::date AS day,
-                   count(*) AS breached,
-                   count(*) FILTER (
-                       WHERE c.stopped_at IS NOT NULL AND NOT c.is_cancelled
-                   ) AS breached_stopped
-            FROM tickets_slabreach b
-            -- one primary-key lookup per breach: far fewer rows than the month of clocks
-            CROSS JOIN LATERAL (
-                SELECT c.kind, c.started_at, c.stopped_at, c.is_cancelled, c.ticket_id
-                FROM tickets_slaclock c WHERE c.id = b.clock_id
-                OFFSET 0  -- keeps the lookup a lookup (not flattened into a hash join)
-            ) c {channel_join}
-            WHERE b.due_at >= %(scan_start)s
-              AND c.started_at >= %(scan_start)s AND c.started_at < %(scan_end)s
-            GROUP BY 1, 2
-        ), daily AS (
-            -- met = stopped, not cancelled and not breached
-            SELECT coalesce(s.kind, br.kind) AS kind, coalesce(s.day, br.day) AS day,
-                   coalesce(s.stopped, 0) - coalesce(br.breached_stopped, 0) AS met,
-                   coalesce(br.breached, 0) AS breached
-            FROM stopped s
-            FULL JOIN breached br ON br.kind = s.kind AND br.day = s.day
+        WITH daily AS (
+            -- outcomes per desk day and kind, from the report facts
+            SELECT f.kind, f.day,
+                   coalesce(sum(f.n) FILTER (WHERE f.metric = %(met)s), 0) AS met,
+                   coalesce(sum(f.n) FILTER (WHERE f.metric = %(breached)s), 0) AS breached
+            FROM tickets_reportfact f
+            WHERE f.metric IN (%(met)s, %(breached)s)
+              AND f.day BETWEEN %(first_day)s AND %(last_day)s {_fact_channel_sql(filters)}
+            GROUP BY f.kind, f.day
         ), periods AS (
             SELECT kind, 'today' AS period, met, breached FROM daily WHERE day = %(today)s
             UNION ALL
@@ -279,43 +368,42 @@ def compliance(filters: DashboardFilters, *, now: datetime) -> dict[str, Any]:
 
 def response_times(filters: DashboardFilters, *, now: datetime) -> list[dict[str, Any]]:
     """Median and 90th percentile (seconds) of stopped, not cancelled clocks started in the
-    range, per kind: from the desk's receipt and as the customer perceived it. Grouped by
-    kind over index `slaclock_stopped_kind_started` (kind, started_at), which hands the rows
-    over in kind order: no sort by kind, and each percentile sorts only its own kind."""
+    range, per kind: from the desk's receipt (`stopped_at − started_at`) and as the customer
+    perceived it (`stopped_at − posted_at`, floored at 0; clocks without `posted_at` left
+    out). Exact `percentile_cont` values, located in the report facts (`_percentiles_sql`)."""
     params = _base_params(filters, now)
-    channel_join = (
-        " JOIN tickets_ticket t ON t.id = c.ticket_id AND t.channel_id = %(channel)s"
-        if filters.channel_id
-        else ""
+    params["fractions"] = [0.5, 0.9]
+    receipt = _percentiles_sql(
+        _histogram_sql(Metric.RECEIPT, "f.kind", filters),
+        _clock_fetch(RECEIPT, Metric.RECEIPT, "c.kind = l.grp", "", filters),
+    )
+    perceived = _percentiles_sql(
+        _histogram_sql(Metric.PERCEIVED, "f.kind", filters),
+        _clock_fetch(
+            PERCEIVED, Metric.PERCEIVED, "c.kind = l.grp", " AND c.posted_at IS NOT NULL", filters
+        ),
     )
     sql = f"""
-        SELECT c.kind, count(*) AS stopped,
-               percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (
-                   ORDER BY date_part('epoch', c.stopped_at - c.started_at)
-               ) AS receipt,
-               percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (
-                   ORDER BY greatest(date_part('epoch', c.stopped_at - c.posted_at), 0)
-               ) FILTER (WHERE c.posted_at IS NOT NULL) AS perceived
-        FROM tickets_slaclock c {channel_join}
-        WHERE c.started_at >= %(start)s AND c.started_at < %(end)s
-          AND c.stopped_at IS NOT NULL AND NOT c.is_cancelled
-        GROUP BY c.kind
+        SELECT 'receipt' AS measure, * FROM ({receipt}) receipt
+        UNION ALL
+        SELECT 'perceived', * FROM ({perceived}) perceived
     """
-    by_kind = {row["kind"]: row for row in _rows(sql, params)}
+    rows = _rows(sql, params)
+    receipt_by_kind = _by_fraction([row for row in rows if row["measure"] == "receipt"])
+    perceived_by_kind = _by_fraction([row for row in rows if row["measure"] == "perceived"])
     result = []
     for kind in SlaKind.values:
-        row = by_kind.get(kind, {})
-        receipt_values = row.get("receipt") or [None, None]
-        perceived_values = row.get("perceived") or [None, None]
+        receipt_values = receipt_by_kind.get(kind, {})
+        perceived_values = perceived_by_kind.get(kind, {})
         result.append(
             {
                 "kind": kind,
                 "label": SlaKind(kind).label,
-                "stopped": row.get("stopped", 0),
-                "median_seconds": receipt_values[0],
-                "p90_seconds": receipt_values[1],
-                "perceived_median_seconds": perceived_values[0],
-                "perceived_p90_seconds": perceived_values[1],
+                "stopped": receipt_values.get("total", 0),
+                "median_seconds": receipt_values.get(0.5),
+                "p90_seconds": receipt_values.get(0.9),
+                "perceived_median_seconds": perceived_values.get(0.5),
+                "perceived_p90_seconds": perceived_values.get(0.9),
             }
         )
     return result
@@ -325,15 +413,18 @@ def response_times(filters: DashboardFilters, *, now: datetime) -> list[dict[str
 
 
 def backlog(filters: DashboardFilters, *, now: datetime) -> dict[str, Any]:
-    """Open tickets by stage and state (current, not bound to the range), with totals."""
+    """Open tickets by stage and state (current, not bound to the range), with totals, from
+    the live facts of open tickets."""
     params = _base_params(filters, now)
     stage = _stage_case("t.state", params)
     sql = f"""
-        SELECT {stage} AS stage, t.state, count(*) AS tickets,
+        WITH t AS (
+            SELECT f.kind AS state, sum(f.n)::bigint AS n FROM {_open_facts_sql(filters, params)}
+            GROUP BY f.kind HAVING sum(f.n) > 0
+        )
+        SELECT {stage} AS stage, t.state, sum(t.n)::bigint AS tickets,
                GROUPING({stage}, t.state) AS level
-        FROM tickets_ticket t
-        WHERE t.state = ANY(%(open_states)s)
-              {_channel_sql("t", filters)}{_stage_sql("t", filters, params)}
+        FROM t
         GROUP BY ROLLUP ({stage}, t.state)
     """
     per_state: dict[str, int] = {}
@@ -425,8 +516,7 @@ def live_counts(filters: DashboardFilters, *, now: datetime) -> dict[str, int]:
     clock_join = "JOIN tickets_ticket t ON t.id = c.ticket_id" if (stage or channel) else ""
     sql = f"""
         SELECT
-          (SELECT count(*) FROM tickets_ticket t
-            WHERE t.state = ANY(%(open_states)s){channel}{stage}) AS open,
+          (SELECT coalesce(sum(f.n), 0)::bigint FROM {_open_facts_sql(filters, params)}) AS open,
           (SELECT count(*) FROM tickets_slaclock c {clock_join}
             WHERE c.stopped_at IS NULL AND c.warned_at IS NOT NULL AND c.due_at >= %(now)s
               AND NOT EXISTS (SELECT 1 FROM tickets_slabreach b WHERE b.clock_id = c.id)
@@ -473,41 +563,31 @@ def agent_figures(filters: DashboardFilters, *, now: datetime) -> list[dict[str,
     of the clocks started in the range, attributed to that reply's author
     (`SlaClock.stopped_by`, written when the reply stops the clock)."""
     params = _base_params(filters, now)
-    params.update(sent=str(ReplyStatus.SENT), first_response=str(SlaKind.FIRST_RESPONSE))
-    channel_reply = (
-        " AND r.ticket_id IN (SELECT id FROM tickets_ticket WHERE channel_id = %(channel)s)"
-        if filters.channel_id
-        else ""
-    )
-    channel_clock = (
-        " AND c.ticket_id IN (SELECT id FROM tickets_ticket WHERE channel_id = %(channel)s)"
-        if filters.channel_id
-        else ""
+    params["fractions"] = [0.5]
+    first_response = _percentiles_sql(
+        _histogram_sql(Metric.FIRST_RESPONSE_BY, "f.person_id", filters),
+        _clock_fetch(
+            RECEIPT,
+            Metric.FIRST_RESPONSE_BY,
+            f"c.kind = '{SlaKind.FIRST_RESPONSE.value}' AND c.stopped_by_id = l.grp",
+            "",
+            filters,
+        ),
     )
     sql = f"""
         WITH open_load AS (
-            SELECT t.assignee_id AS user_id, count(*) AS open_tickets
-            FROM tickets_ticket t
-            WHERE t.state = ANY(%(open_states)s) AND t.assignee_id IS NOT NULL
-                  {_channel_sql("t", filters)}{_stage_sql("t", filters, params)}
-            GROUP BY 1
+            SELECT f.person_id AS user_id, sum(f.n)::bigint AS open_tickets
+            FROM {_open_facts_sql(filters, params)} AND f.person_id <> 0
+            GROUP BY 1 HAVING sum(f.n) > 0
         ), sent AS (
-            SELECT r.author_id AS user_id, count(*) AS replies_sent
-            FROM tickets_reply r
-            WHERE r.status = %(sent)s AND r.sent_at >= %(start)s AND r.sent_at < %(end)s
-                  {channel_reply}
-            GROUP BY 1
-        ), first_answers AS (
-            SELECT c.stopped_by_id AS user_id,
-                   date_part('epoch', c.stopped_at - c.started_at) AS seconds
-            FROM tickets_slaclock c
-            WHERE c.started_at >= %(start)s AND c.started_at < %(end)s
-                  AND c.kind = %(first_response)s AND c.stopped_by_id IS NOT NULL
-                  AND NOT c.is_cancelled {channel_clock}
+            SELECT f.person_id AS user_id, sum(f.n)::bigint AS replies_sent
+            FROM tickets_reportfact f
+            WHERE f.metric = '{Metric.REPLIES_SENT.value}'
+              AND f.day BETWEEN %(date_from)s AND %(date_to)s {_fact_channel_sql(filters)}
+            GROUP BY 1 HAVING sum(f.n) > 0
         ), first_response AS (
-            SELECT user_id, count(*) AS first_responses,
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median_seconds
-            FROM first_answers GROUP BY user_id
+            SELECT grp AS user_id, total AS first_responses, value AS median_seconds
+            FROM ({first_response}) percentiles
         ), people AS (
             SELECT user_id FROM open_load UNION SELECT user_id FROM sent
             UNION SELECT user_id FROM first_response
@@ -535,41 +615,68 @@ def department_times(filters: DashboardFilters, *, now: datetime) -> list[dict[s
     """Per department, over the requests sent in the range: how many, answered, still open,
     answer time (answered_at − created_at) median and 90th percentile, and the share kept
     within its deadline = answered by `due_at` ÷ (answered + open past `due_at`). Withdrawn
-    requests have no outcome."""
+    requests have no outcome. Counts and percentiles from the report facts; the open
+    requests past their deadline (which depend on `now`) from the requests themselves."""
     params = _base_params(filters, now)
-    params["open"] = str(DepartmentRequestStatus.OPEN)
+    params.update(open=str(DepartmentRequestStatus.OPEN), fractions=[0.5, 0.9])
     channel = (
-        " AND r.ticket_id IN (SELECT id FROM tickets_ticket WHERE channel_id = %(channel)s)"
+        " AND EXISTS (SELECT 1 FROM tickets_ticket t"
+        " WHERE t.id = r.ticket_id AND t.channel_id = %(channel)s)"
         if filters.channel_id
         else ""
     )
+    facts_in_range = f"""tickets_reportfact f
+        WHERE f.day BETWEEN %(date_from)s AND %(date_to)s {_fact_channel_sql(filters)}"""
+    times = _percentiles_sql(
+        _histogram_sql(Metric.ANSWERED, "f.person_id", filters),
+        f"""
+        SELECT {ANSWER} AS value FROM tickets_departmentrequest r
+        WHERE r.department_id = l.grp AND {_bucket(ANSWER, Metric.ANSWERED)} = l.bucket
+          AND r.answered_at IS NOT NULL
+          AND r.created_at >= %(start)s AND r.created_at < %(end)s {channel}
+        """,
+    )
     sql = f"""
-        SELECT d.id AS department_id, d.name, count(*) AS requests,
-               count(r.answered_at) AS answered,
-               count(*) FILTER (WHERE r.status = %(open)s) AS open,
-               percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (
-                   ORDER BY date_part('epoch', r.answered_at - r.created_at)
-               ) FILTER (WHERE r.answered_at IS NOT NULL) AS answer_seconds,
-               count(*) FILTER (WHERE r.answered_at <= r.due_at) AS kept,
-               count(*) FILTER (
-                   WHERE r.answered_at IS NOT NULL
-                      OR (r.status = %(open)s AND r.due_at < %(now)s)
-               ) AS decided
-        FROM tickets_departmentrequest r
-        JOIN tickets_department d ON d.id = r.department_id
-        WHERE r.created_at >= %(start)s AND r.created_at < %(end)s {channel}
-        GROUP BY d.id, d.name
+        WITH requests AS (
+            SELECT f.person_id AS department_id, sum(f.n)::bigint AS requests,
+                   coalesce(sum(f.n) FILTER (WHERE f.kind = %(open)s), 0)::bigint AS open
+            FROM {facts_in_range} AND f.metric = '{Metric.REQUESTS.value}'
+            GROUP BY 1 HAVING sum(f.n) > 0
+        ), answered AS (
+            SELECT f.person_id AS department_id, sum(f.n)::bigint AS answered,
+                   coalesce(sum(f.n) FILTER (WHERE f.value2 = 1), 0)::bigint AS kept
+            FROM {facts_in_range} AND f.metric = '{Metric.ANSWERED.value}'
+            GROUP BY 1
+        ), overdue AS (
+            SELECT r.department_id, count(*) AS overdue
+            FROM tickets_departmentrequest r
+            WHERE r.status = %(open)s AND r.due_at < %(now)s AND r.answered_at IS NULL
+              AND r.created_at >= %(start)s AND r.created_at < %(end)s {channel}
+            GROUP BY 1
+        ), times AS ({times})
+        SELECT d.id AS department_id, d.name, q.requests,
+               coalesce(a.answered, 0) AS answered, q.open,
+               (SELECT value FROM times WHERE grp = d.id AND fraction = 0.5) AS median_seconds,
+               (SELECT value FROM times WHERE grp = d.id AND fraction = 0.9) AS p90_seconds,
+               coalesce(a.kept, 0) AS kept,
+               coalesce(a.answered, 0) + coalesce(o.overdue, 0) AS decided
+        FROM requests q
+        JOIN tickets_department d ON d.id = q.department_id
+        LEFT JOIN answered a ON a.department_id = q.department_id
+        LEFT JOIN overdue o ON o.department_id = q.department_id
         ORDER BY d.name
     """
     rows = _rows(sql, params)
     for row in rows:
-        answer_seconds = row.pop("answer_seconds") or [None, None]
-        row["median_seconds"], row["p90_seconds"] = answer_seconds
         row["kept_share"] = _ratio(row["kept"], row["decided"])
     return rows
 
 
 # --------------------------------------------------------------------------- process
+
+
+def _depth_histogram(column: str) -> str:
+    return f"SELECT '' AS grp, {column} AS bucket, sum(n) AS n FROM depth GROUP BY {column}"
 
 
 def process_depth(filters: DashboardFilters, *, now: datetime) -> dict[str, Any]:
@@ -578,47 +685,78 @@ def process_depth(filters: DashboardFilters, *, now: datetime) -> dict[str, Any]
     per ticket median, 90th percentile and mean; hand-overs (stage changes, see the module
     docstring) in total, median and mean per ticket. Transitions and hand-overs are the
     ticket's counters, written with each transition event (`Ticket.transition_count`,
-    `Ticket.handover_count`), so a month of events need not be counted again."""
+    `Ticket.handover_count`); the report facts count resolved tickets per value of both,
+    so the percentiles are exact without reading the tickets."""
     params = _base_params(filters, now)
-    params["resolution_states"] = [str(state) for state in RESOLUTION_STATES]
-    sql = f"""
-        SELECT count(*) AS tickets,
-               percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (
-                   ORDER BY date_part('epoch', t.resolved_at - t.opened_at)
-               ) AS duration,
-               percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY t.transition_count)
-                   AS transitions,
-               avg(t.transition_count)::float AS mean_transitions,
-               coalesce(sum(t.handover_count), 0)::bigint AS handovers,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY t.handover_count) AS median_handovers,
-               avg(t.handover_count)::float AS mean_handovers
-        FROM tickets_ticket t
-        WHERE t.state = ANY(%(resolution_states)s)
+    params["fractions"] = [0.5, 0.9]
+    depth = f"""
+        SELECT f.value, f.value2, sum(f.n)::bigint AS n
+        FROM tickets_reportfact f
+        WHERE f.metric = '{Metric.RESOLUTION_DEPTH.value}'
+          AND f.day BETWEEN %(date_from)s AND %(date_to)s {_fact_channel_sql(filters)}
+        GROUP BY 1, 2 HAVING sum(f.n) > 0
+    """
+    duration = _percentiles_sql(
+        _histogram_sql(Metric.RESOLUTION_TIME, "''", filters),
+        f"""
+        SELECT {RESOLUTION} AS value FROM tickets_ticket t
+        WHERE t.state = ANY(%(resolution_states)s) AND t.resolved_at IS NOT NULL
+          AND {_bucket(RESOLUTION, Metric.RESOLUTION_TIME)} = l.bucket
           AND t.resolved_at >= %(start)s AND t.resolved_at < %(end)s
           {_channel_sql("t", filters)}
+        """,
+    )
+    params["resolution_states"] = [str(state) for state in RESOLUTION_STATES]
+    sql = f"""
+        WITH depth AS ({depth})
+        SELECT 'totals' AS part, NULL::float8 AS fraction,
+               coalesce(sum(n), 0)::bigint AS tickets,
+               (sum(value * n)::float8 / nullif(sum(n), 0)) AS mean_transitions,
+               coalesce(sum(value2 * n), 0)::bigint AS handovers,
+               (sum(value2 * n)::float8 / nullif(sum(n), 0)) AS mean_handovers,
+               NULL::float8 AS value
+        FROM depth
+        UNION ALL
+        SELECT 'duration', fraction, NULL, NULL, NULL, NULL, value FROM ({duration}) d
+        UNION ALL
+        SELECT 'transitions', fraction, NULL, NULL, NULL, NULL, value
+        FROM ({_percentiles_sql(_depth_histogram("value"))}) tr
+        UNION ALL
+        SELECT 'handovers', fraction, NULL, NULL, NULL, NULL, value
+        FROM ({_percentiles_sql(_depth_histogram("value2"))}) ho
     """
-    row = _rows(sql, params)[0]
-    duration = row.pop("duration") or [None, None]
-    transitions = row.pop("transitions") or [None, None]
-    row["median_duration_seconds"], row["p90_duration_seconds"] = duration
-    row["median_transitions"], row["p90_transitions"] = transitions
+    row: dict[str, Any] = {}
+    parts: dict[str, dict[float, float]] = {"duration": {}, "transitions": {}, "handovers": {}}
+    for result in _rows(sql, params):
+        if result["part"] == "totals":
+            row.update(
+                tickets=result["tickets"],
+                mean_transitions=result["mean_transitions"],
+                handovers=result["handovers"],
+                mean_handovers=result["mean_handovers"],
+            )
+        else:
+            parts[result["part"]][result["fraction"]] = result["value"]
+    row["median_duration_seconds"] = parts["duration"].get(0.5)
+    row["p90_duration_seconds"] = parts["duration"].get(0.9)
+    row["median_transitions"] = parts["transitions"].get(0.5)
+    row["p90_transitions"] = parts["transitions"].get(0.9)
+    row["median_handovers"] = parts["handovers"].get(0.5)
     return row
 
 
 def channel_volume(filters: DashboardFilters, *, now: datetime) -> dict[str, Any]:
     """Mentions received per desk day and channel in the range (posts of the channels' own
-    accounts left out), with the total per channel."""
+    accounts left out), with the total per channel, from the report facts."""
     params = _base_params(filters, now)
-    channel = " AND m.channel_id = %(channel)s" if filters.channel_id else ""
     sql = f"""
         SELECT ch.id AS channel_id, ch.name AS channel, v.day, v.mentions
-        FROM {_day_bounds(filters.days, params)}
-        CROSS JOIN LATERAL (
-            SELECT d.day, m.channel_id, count(*) AS mentions
-            FROM monitoring_mention m
-            WHERE m.received_at >= d.start_at AND m.received_at < d.end_at
-              AND NOT m.is_own_account {channel}
-            GROUP BY m.channel_id
+        FROM (
+            SELECT f.channel_id, f.day, sum(f.n)::bigint AS mentions
+            FROM tickets_reportfact f
+            WHERE f.metric = '{Metric.MENTIONS.value}'
+              AND f.day BETWEEN %(date_from)s AND %(date_to)s {_fact_channel_sql(filters)}
+            GROUP BY 1, 2 HAVING sum(f.n) > 0
         ) v
         JOIN monitoring_channel ch ON ch.id = v.channel_id
         ORDER BY ch.name, v.day
