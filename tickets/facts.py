@@ -70,11 +70,16 @@ def compact() -> int:
                 ON CONFLICT (metric, day, channel_id, kind, person_id, value, value2)
                     WHERE compacted
                 DO UPDATE SET n = tickets_reportfact.n + excluded.n
+                RETURNING id, n
             )
-            SELECT count(*) FROM added
+            SELECT (SELECT count(*) FROM added),
+                   (SELECT array_agg(id) FROM merged WHERE n = 0)
             """
         )
-        return cursor.fetchone()[0]
+        merged, emptied = cursor.fetchone()
+        if emptied:  # keys whose count came back to zero (a ticket left a state) are dropped
+            cursor.execute("DELETE FROM tickets_reportfact WHERE id = ANY(%s)", [emptied])
+        return merged
 
 
 def rebuild() -> int:

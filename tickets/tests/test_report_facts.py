@@ -5,15 +5,17 @@ the source rows."""
 
 import importlib
 import random
+import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
-from tickets import actions, facts, reports, sla
+from tickets import actions, facts, reports, sla, tasks
 from tickets.choices import (
     OPEN_STATES,
     STAGE_OF_STATE,
@@ -187,6 +189,20 @@ def test_compaction_merges_added_rows_and_changes_no_sum() -> None:
     assert facts.compact() == 1
     assert ReportFact.objects.filter(compacted=True).count() == len(before)
     assert sum(_sums(Metric.MENTIONS).values()) == 6
+    assert facts.drift() == []
+
+
+def test_compaction_drops_keys_whose_count_came_back_to_zero(agent: Any) -> None:
+    ticket = TicketFactory(opened_at=NOW)
+    facts.compact()
+    open_now = ReportFact.objects.filter(metric=Metric.OPEN)
+    assert [(fact.kind, fact.person_id, fact.n) for fact in open_now] == [("new", 0, 1)]
+
+    force_state(ticket, TicketState.IN_PROGRESS, assignee=agent)
+    facts.compact()
+    assert [(fact.kind, fact.person_id, fact.n) for fact in open_now.all()] == [
+        ("in_progress", agent.pk, 1)
+    ]
     assert facts.drift() == []
 
 
@@ -405,4 +421,58 @@ def test_a_running_desk_keeps_facts_exact_through_the_sla_sweep(agent: Any) -> N
     actions.enforce_sla(now=timezone.now())
     assert SlaBreach.objects.count() == 1
     assert sum(_sums(Metric.BREACHED).values()) == 1
+    assert facts.drift() == []
+
+
+def test_beat_compacts_the_facts_every_minute() -> None:
+    entry = settings.CELERY_BEAT_SCHEDULE["tickets.compact-report-facts"]
+    assert entry["task"] == "tickets.tasks.compact_report_facts_task"
+    assert entry["schedule"] == timedelta(seconds=60)
+    MentionFactory(received_at=NOW)
+    assert tasks.compact_report_facts_task() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_and_compactions_lose_no_count() -> None:
+    channel = ChannelFactory()
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def write(offset: int) -> None:
+        try:
+            for index in range(25):
+                with transaction.atomic():
+                    MentionFactory(channel=channel, received_at=NOW - timedelta(hours=index % 3))
+                    ticket = TicketFactory(channel=channel, opened_at=NOW, mention=False)
+                    _clock(ticket, started=NOW - timedelta(minutes=offset + index), seconds=90)
+        except BaseException as error:  # noqa: BLE001 - reported by the test below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def compact() -> None:
+        try:
+            while not stop.is_set():
+                facts.compact()
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+        finally:
+            connection.close()
+
+    compactors = [threading.Thread(target=compact) for _index in range(2)]
+    writers = [threading.Thread(target=write, args=(offset,)) for offset in range(4)]
+    for thread in [*compactors, *writers]:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    stop.set()
+    for thread in compactors:
+        thread.join()
+
+    assert errors == []
+    assert sum(_sums(Metric.MENTIONS).values()) == 100
+    assert sum(_sums(Metric.MET).values()) == 100
+    assert facts.drift() == []
+    facts.compact()
+    assert not ReportFact.objects.filter(compacted=False).exists()
     assert facts.drift() == []
