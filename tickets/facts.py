@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import TextChoices
 
 LIVE_DAY = date(2000, 1, 1)  # the day of facts about the present (open tickets)
+ALL_CHANNELS = 0  # every fact is also written with this channel: the sum over all channels
 COMPACT_LOCK = 0x5D_FAC7  # advisory lock: one compaction at a time (others skip)
 
 

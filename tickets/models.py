@@ -879,7 +879,8 @@ class ReportFact(models.Model):
     exact at every moment; `tickets.facts.compact()` merges the added rows into one row per key
     now and then (beat), which changes no sum.
 
-    Keys: the desk day (Europe/Berlin) the fact belongs to, the ticket's channel, the metric
+    Keys: the desk day (Europe/Berlin) the fact belongs to, the ticket's channel (each fact
+    is written once more with channel 0, `facts.ALL_CHANNELS`, for figures over all), the metric
     (`tickets.facts.Metric`), the clock kind ("" if none), a person (0 if none), and one or two
     values: the duration bucket (`sd_duration_bucket`) of a time, or a ticket's transitions
     and hand-overs. Percentiles locate their rank in the buckets here, then read the exact
@@ -900,9 +901,9 @@ class ReportFact(models.Model):
         verbose_name_plural = _("report facts")
         indexes = [
             models.Index(
-                fields=["metric", "day"],
-                name="reportfact_metric_day",
-                include=["channel_id", "kind", "person_id", "value", "value2", "n"],
+                fields=["metric", "channel_id", "day"],
+                name="reportfact_metric_channel_day",
+                include=["kind", "person_id", "value", "value2", "n"],
             ),
             models.Index(fields=["day"], name="reportfact_added", condition=Q(compacted=False)),
         ]

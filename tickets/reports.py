@@ -49,7 +49,7 @@ from tickets.choices import (
     TicketState,
     states_of_stage,
 )
-from tickets.facts import BUCKETS_PER_DOUBLING, LIVE_DAY, Metric
+from tickets.facts import ALL_CHANNELS, BUCKETS_PER_DOUBLING, LIVE_DAY, Metric
 from tickets.models import SlaClock, Ticket
 from tickets.sla import DESK_TIME_ZONE
 
@@ -163,7 +163,8 @@ def _ratio(numerator: int, denominator: int) -> float | None:
 
 
 def _fact_channel_sql(filters: DashboardFilters, alias: str = "f") -> str:
-    return f" AND {alias}.channel_id = %(channel)s" if filters.channel_id else ""
+    """Facts of the chosen channel, or those written for all channels (never both)."""
+    return f" AND {alias}.channel_id = {filters.channel_id or ALL_CHANNELS:d}"
 
 
 def _open_facts_sql(filters: DashboardFilters, params: dict[str, Any]) -> str:
@@ -238,7 +239,7 @@ def _percentiles_sql(histogram: str, fetch: str | None = None) -> str:
             FROM wanted w
             JOIN cumulative c
               ON c.grp = w.grp AND w.rank >= c.before AND w.rank < c.before + c.n
-        ), pairs AS (
+        ), pairs AS MATERIALIZED (  -- each bucket read once, however often its pair is used
             SELECT l.*, {pair}::float8[] AS pair FROM located l
         ), valued AS (
             SELECT p.grp, p.rank, p.pair[1] AS low,
@@ -755,7 +756,8 @@ def channel_volume(filters: DashboardFilters, *, now: datetime) -> dict[str, Any
             SELECT f.channel_id, f.day, sum(f.n)::bigint AS mentions
             FROM tickets_reportfact f
             WHERE f.metric = '{Metric.MENTIONS.value}'
-              AND f.day BETWEEN %(date_from)s AND %(date_to)s {_fact_channel_sql(filters)}
+              AND f.day BETWEEN %(date_from)s AND %(date_to)s
+              AND f.channel_id <> {ALL_CHANNELS:d}{_channel_sql("f", filters)}
             GROUP BY 1, 2 HAVING sum(f.n) > 0
         ) v
         JOIN monitoring_channel ch ON ch.id = v.channel_id

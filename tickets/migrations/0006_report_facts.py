@@ -178,6 +178,12 @@ SOURCES = [
 ]
 
 
+# Every fact is written twice: for its channel and for all channels (channel_id 0), so a
+# figure over all channels reads one row per key instead of one per channel.
+ALL_CHANNELS = 0  # tickets.facts.ALL_CHANNELS
+BOTH_CHANNELS = f"CROSS JOIN LATERAL (VALUES (f.channel_id), ({ALL_CHANNELS})) AS ch(id)"
+
+
 def _row(alias: str, columns: str) -> str:
     return "ROW(" + ", ".join(f"{alias}.{name.strip()}" for name in columns.split(",")) + ")"
 
@@ -188,8 +194,8 @@ def _triggers(table: str, facts: str, columns: str) -> str:
 CREATE FUNCTION {facts}_added() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   {insert}
-  SELECT f.day, f.channel_id, f.metric, f.kind, f.person_id, f.value, f.value2, count(*), false
-  FROM new_rows r CROSS JOIN LATERAL {facts}(r) f
+  SELECT f.day, ch.id, f.metric, f.kind, f.person_id, f.value, f.value2, count(*), false
+  FROM new_rows r CROSS JOIN LATERAL {facts}(r) f {BOTH_CHANNELS}
   GROUP BY 1, 2, 3, 4, 5, 6, 7;
   RETURN NULL;
 END $$;
@@ -199,8 +205,8 @@ CREATE TRIGGER {facts}_added AFTER INSERT ON {table}
 CREATE FUNCTION {facts}_removed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   {insert}
-  SELECT f.day, f.channel_id, f.metric, f.kind, f.person_id, f.value, f.value2, -count(*), false
-  FROM old_rows r CROSS JOIN LATERAL {facts}(r) f
+  SELECT f.day, ch.id, f.metric, f.kind, f.person_id, f.value, f.value2, -count(*), false
+  FROM old_rows r CROSS JOIN LATERAL {facts}(r) f {BOTH_CHANNELS}
   GROUP BY 1, 2, 3, 4, 5, 6, 7;
   RETURN NULL;
 END $$;
@@ -210,10 +216,10 @@ CREATE TRIGGER {facts}_removed AFTER DELETE ON {table}
 CREATE FUNCTION {facts}_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   {insert}
-  SELECT {FACT_COLUMNS}, sum(n), false
+  SELECT f.day, ch.id, f.metric, f.kind, f.person_id, f.value, f.value2, sum(f.n), false
   FROM (SELECT f.*, -1 AS n FROM {facts}(OLD) f
-        UNION ALL SELECT f.*, 1 FROM {facts}(NEW) f) changes
-  GROUP BY 1, 2, 3, 4, 5, 6, 7 HAVING sum(n) <> 0;
+        UNION ALL SELECT f.*, 1 FROM {facts}(NEW) f) f {BOTH_CHANNELS}
+  GROUP BY 1, 2, 3, 4, 5, 6, 7 HAVING sum(f.n) <> 0;
   RETURN NULL;
 END $$;
 CREATE TRIGGER {facts}_changed AFTER UPDATE ON {table} FOR EACH ROW
@@ -225,7 +231,8 @@ CREATE TRIGGER {facts}_changed AFTER UPDATE ON {table} FOR EACH ROW
 def _all_facts(compacted: str) -> str:
     """Every fact of every source row, summed per key."""
     parts = " UNION ALL ".join(
-        f"SELECT f.* FROM {table} r CROSS JOIN LATERAL {facts}(r) f"
+        f"SELECT f.day, ch.id AS channel_id, f.metric, f.kind, f.person_id, f.value, f.value2"
+        f" FROM {table} r CROSS JOIN LATERAL {facts}(r) f {BOTH_CHANNELS}"
         for table, facts, _columns in SOURCES
     )
     return (
@@ -410,9 +417,9 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "report facts",
                 "indexes": [
                     models.Index(
-                        fields=["metric", "day"],
-                        include=("channel_id", "kind", "person_id", "value", "value2", "n"),
-                        name="reportfact_metric_day",
+                        fields=["metric", "channel_id", "day"],
+                        include=("kind", "person_id", "value", "value2", "n"),
+                        name="reportfact_metric_channel_day",
                     ),
                     models.Index(
                         condition=models.Q(("compacted", False)),

@@ -47,11 +47,22 @@ MIGRATION = importlib.import_module("tickets.migrations.0006_report_facts")
 
 
 def _sums(metric: str) -> dict[tuple[Any, ...], int]:
-    """{(day, channel, kind, person, value, value2): n} of one metric, zero sums left out."""
+    """{(day, channel, kind, person, value, value2): n} of one metric per channel, zero sums
+    left out; checks that the rows for all channels hold the sum over the channels."""
     sums: dict[tuple[Any, ...], int] = {}
+    everywhere: dict[tuple[Any, ...], int] = {}
     for fact in ReportFact.objects.filter(metric=metric):
         key = (fact.day, fact.channel_id, fact.kind, fact.person_id, fact.value, fact.value2)
-        sums[key] = sums.get(key, 0) + fact.n
+        if fact.channel_id == facts.ALL_CHANNELS:
+            everywhere[key[:1] + key[2:]] = everywhere.get(key[:1] + key[2:], 0) + fact.n
+        else:
+            sums[key] = sums.get(key, 0) + fact.n
+    over_channels: dict[tuple[Any, ...], int] = {}
+    for key, n in sums.items():
+        over_channels[key[:1] + key[2:]] = over_channels.get(key[:1] + key[2:], 0) + n
+    assert {k: n for k, n in everywhere.items() if n} == {
+        k: n for k, n in over_channels.items() if n
+    }
     return {key: n for key, n in sums.items() if n}
 
 
@@ -178,16 +189,16 @@ def test_compaction_merges_added_rows_and_changes_no_sum() -> None:
     for index in range(5):
         MentionFactory(channel=channel, received_at=NOW - timedelta(hours=index * 7))
     before = _sums(Metric.MENTIONS)
-    assert ReportFact.objects.filter(compacted=False).count() == 5
+    assert ReportFact.objects.filter(compacted=False).count() == 10  # each for all channels too
 
-    assert facts.compact() == 5
+    assert facts.compact() == 10
     assert _sums(Metric.MENTIONS) == before
     assert not ReportFact.objects.filter(compacted=False).exists()
-    assert ReportFact.objects.filter(compacted=True).count() == len(before)
+    assert ReportFact.objects.filter(compacted=True).count() == 2 * len(before)  # + all channels
 
     MentionFactory(channel=channel, received_at=NOW)
-    assert facts.compact() == 1
-    assert ReportFact.objects.filter(compacted=True).count() == len(before)
+    assert facts.compact() == 2
+    assert ReportFact.objects.filter(compacted=True).count() == 2 * len(before)
     assert sum(_sums(Metric.MENTIONS).values()) == 6
     assert facts.drift() == []
 
@@ -195,7 +206,7 @@ def test_compaction_merges_added_rows_and_changes_no_sum() -> None:
 def test_compaction_drops_keys_whose_count_came_back_to_zero(agent: Any) -> None:
     ticket = TicketFactory(opened_at=NOW)
     facts.compact()
-    open_now = ReportFact.objects.filter(metric=Metric.OPEN)
+    open_now = ReportFact.objects.filter(metric=Metric.OPEN, channel_id=ticket.channel_id)
     assert [(fact.kind, fact.person_id, fact.n) for fact in open_now] == [("new", 0, 1)]
 
     force_state(ticket, TicketState.IN_PROGRESS, assignee=agent)
@@ -429,7 +440,7 @@ def test_beat_compacts_the_facts_every_minute() -> None:
     assert entry["task"] == "tickets.tasks.compact_report_facts_task"
     assert entry["schedule"] == timedelta(seconds=60)
     MentionFactory(received_at=NOW)
-    assert tasks.compact_report_facts_task() == 1
+    assert tasks.compact_report_facts_task() == 2
 
 
 @pytest.mark.django_db(transaction=True)
