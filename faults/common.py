@@ -424,6 +424,13 @@ def consistency_problems(stack: Stack) -> dict[str, int]:
     }
 
 
+def report_fact_drift(stack: Stack) -> int:
+    """Keys of the dashboard's report facts whose stored sum differs from what the source rows
+    say (`sd_report_facts_drift`): the triggers must have counted every committed change
+    once, and nothing a killed or cut-off transaction left undone."""
+    return stack.scalar("SELECT count(*) FROM sd_report_facts_drift()")
+
+
 def at_once(calls: list[Callable[[], Any]]) -> list[Any]:
     """Run `calls` in threads released together by a barrier; their results, in order."""
     barrier = threading.Barrier(len(calls))

@@ -28,7 +28,16 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from faults.common import Api, Stack, Verdict, busy_children, consistency_problems, say, wait_until
+from faults.common import (
+    Api,
+    Stack,
+    Verdict,
+    busy_children,
+    consistency_problems,
+    report_fact_drift,
+    say,
+    wait_until,
+)
 from monitoring.tests.fakeplatform import FakePlatform, FakeResponse, RecordedRequest
 
 NAME = "worker_kill"
@@ -209,6 +218,7 @@ def _run(stack: Stack, fakes: list[FakeMastodon]) -> Verdict:
     )
     tickets = stack.scalar("SELECT count(*) FROM tickets_ticket")
     problems = consistency_problems(stack)
+    drift = report_fact_drift(stack)
     worker_alive = stack.alive("worker")
     passed = (
         done
@@ -217,6 +227,7 @@ def _run(stack: Stack, fakes: list[FakeMastodon]) -> Verdict:
         and duplicates == 0
         and stored_total == total
         and not any(problems.values())
+        and drift == 0
         and worker_alive
     )
     figures = {
@@ -233,12 +244,13 @@ def _run(stack: Stack, fakes: list[FakeMastodon]) -> Verdict:
         "slowest_channel_seconds": ordered[-1] if ordered else None,
         "mentions_per_second": round(total / elapsed, 1) if done else None,
         "consistency": problems,
+        "report_fact_drift": drift,
         "worker_alive": worker_alive,
     }
     summary = (
         f"{total} mentions, {stored_total} stored, {missing} missing, {duplicates} duplicates, "
         f"{len(kills)} kills (SIGKILL of the busy pool processes), all stored in {elapsed} s "
         f"(median channel {typical} s), "
-        f"{sum(problems.values())} half-written tickets"
+        f"{sum(problems.values())} half-written tickets, {drift} report-fact keys off"
     )
     return Verdict(NAME, passed, summary, figures)

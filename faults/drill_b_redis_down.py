@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from faults.common import Api, Stack, Verdict, mention, say, wait_until
+from faults.common import Api, Stack, Verdict, mention, report_fact_drift, say, wait_until
 
 NAME = "redis_down"
 BUDGET_SECONDS = 300
@@ -233,6 +233,7 @@ def _run(stack: Stack, receiver: Receiver) -> Verdict:
     unexpected = delivered - set(approved)
     approved_while_down = answers["down:approve:200"]
     failures = sum(c for k, c in answers.items() if not k.endswith((":200", ":201")))
+    drift = report_fact_drift(stack)
     passed = (
         not lost
         and delivered_all
@@ -243,6 +244,7 @@ def _run(stack: Stack, receiver: Receiver) -> Verdict:
         and bad_signatures == 0
         and failures == 0
         and approved_while_down > 0
+        and drift == 0
     )
     figures = {
         "accepted_mentions": len(accepted),
@@ -260,6 +262,7 @@ def _run(stack: Stack, receiver: Receiver) -> Verdict:
         "answers": dict(answers),
         "all_sent_within_seconds_of_redis_return": last_sent_after if delivered_all else None,
         "process_restarts_by_supervisor": dict(restarts),
+        "report_fact_drift": drift,
     }
     summary = (
         f"{len(accepted)} pushes accepted, {len(stored_ids)} stored, {len(lost)} lost, "
@@ -267,6 +270,6 @@ def _run(stack: Stack, receiver: Receiver) -> Verdict:
         f"Redis was down {DOWN_SECONDS} s), {len(delivered & set(approved))} delivered, "
         f"{len(missing)} missing, {len(posted_twice)} posted twice, {repeated_requests} re-sends; "
         f"all sent {last_sent_after} s after Redis returned; supervisor restarts: "
-        f"{dict(restarts) or 'none'}"
+        f"{dict(restarts) or 'none'}; {drift} report-fact keys off"
     )
     return Verdict(NAME, passed, summary, figures)

@@ -22,6 +22,7 @@ from faults.common import (
     Verdict,
     consistency_problems,
     mention,
+    report_fact_drift,
     say,
 )
 
@@ -119,6 +120,7 @@ def run(stack: Stack) -> Verdict:
     }
     lost = accepted - stored_ids
     problems = consistency_problems(stack)
+    drift = report_fact_drift(stack)
     worker_alive, beat_alive = stack.alive("worker"), stack.alive("beat")
     down_503 = answers["down:503_service_unavailable"]
     others = sum(count for key, count in answers.items() if ":other_" in key)
@@ -128,6 +130,7 @@ def run(stack: Stack) -> Verdict:
         and others == 0
         and recovered_in is not None
         and not any(problems.values())
+        and drift == 0
         and worker_alive
         and beat_alive
     )
@@ -140,6 +143,7 @@ def run(stack: Stack) -> Verdict:
         "down_seconds": DOWN_SECONDS,
         "first_accept_after_restart_seconds": recovered_in,
         "consistency": problems,
+        "report_fact_drift": drift,
         "worker_alive": worker_alive,
         "beat_alive": beat_alive,
     }
@@ -147,7 +151,7 @@ def run(stack: Stack) -> Verdict:
         f"{len(accepted)} accepted, {len(stored_ids)} stored, {len(lost)} lost; "
         f"{down_503} × 503 service_unavailable while down {DOWN_SECONDS} s, {others} other errors; "
         f"accepting again {recovered_in} s after restart; "
-        f"{sum(problems.values())} half-written tickets; "
+        f"{sum(problems.values())} half-written tickets, {drift} report-fact keys off; "
         f"worker {'up' if worker_alive else 'DEAD'}, beat {'up' if beat_alive else 'DEAD'}"
     )
     return Verdict(NAME, passed, summary, figures)
