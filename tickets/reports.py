@@ -100,11 +100,16 @@ def default_filters(now: datetime) -> DashboardFilters:
 
 @contextmanager
 def report_session() -> Iterator[None]:
-    """One transaction for a whole dashboard: one snapshot for all figures, and settings
-    for large aggregates (no JIT compilation, whose start-up costs more than it
-    saves on these queries; sort memory so percentiles sort in RAM)."""
+    """One transaction for a whole dashboard: one snapshot for all figures (REPEATABLE READ,
+    so the backlog, the per-agent load and the live counts agree even while the desk works),
+    and settings for large aggregates (no JIT compilation, whose start-up costs more than it
+    saves on these queries; sort memory so a bucket sorts in RAM). Inside an outer
+    transaction (tests) the isolation is that transaction's."""
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
         with connection.cursor() as cursor:
+            if outermost:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")
         yield
 

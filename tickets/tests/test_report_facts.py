@@ -487,3 +487,17 @@ def test_concurrent_writers_and_compactions_lose_no_count() -> None:
     facts.compact()
     assert not ReportFact.objects.filter(compacted=False).exists()
     assert facts.drift() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_dashboard_reads_one_snapshot() -> None:
+    channel = ChannelFactory()
+    TicketFactory(channel=channel, opened_at=NOW)
+    filters = reports.default_filters(timezone.now())
+    other = threading.Thread(target=lambda: (TicketFactory(channel=channel), connection.close()))
+    with reports.report_session():
+        before = reports.live_counts(filters, now=timezone.now())["open"]
+        other.start()
+        other.join()  # a ticket committed by someone else meanwhile
+        assert reports.backlog(filters, now=timezone.now())["total"] == before
+    assert reports.live_counts(filters, now=timezone.now())["open"] == before + 1
