@@ -15,6 +15,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import TextChoices
 
+from servicedesk.sql import dict_rows
+
 LIVE_DAY = date(2000, 1, 1)  # the day of facts about the present (open tickets)
 ALL_CHANNELS = 0  # every fact is also written with this channel: the sum over all channels
 COMPACT_LOCK = 0x5D_FAC7  # advisory lock: one compaction at a time (others skip)
@@ -93,10 +95,6 @@ def rebuild() -> int:
 
 def drift(limit: int = 100) -> list[dict[str, Any]]:
     """Keys whose stored sum differs from the facts of the source rows (at most `limit`)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT * FROM sd_report_facts_drift() ORDER BY day, metric, channel_id LIMIT %s",
-            [limit],
-        )
-        names = [column.name for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return dict_rows(
+        "SELECT * FROM sd_report_facts_drift() ORDER BY day, metric, channel_id LIMIT %s", [limit]
+    )

@@ -41,6 +41,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Count, F, QuerySet, Window
 
+from servicedesk.sql import dict_rows
 from tickets.choices import (
     OPEN_STATES,
     STAGE_OF_STATE,
@@ -117,13 +118,6 @@ def report_session() -> Iterator[None]:
 # --------------------------------------------------------------------------- SQL plumbing
 
 
-def _rows(sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        names = [column.name for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
 def _base_params(filters: DashboardFilters, now: datetime) -> dict[str, Any]:
     return {
         "tz": str(DESK_TIME_ZONE),
@@ -142,11 +136,12 @@ def _channel_sql(ticket_alias: str, filters: DashboardFilters) -> str:
     return f" AND {ticket_alias}.channel_id = %(channel)s" if filters.channel_id else ""
 
 
-def _stage_sql(ticket_alias: str, filters: DashboardFilters, params: dict[str, Any]) -> str:
+def _stage_sql(column: str, filters: DashboardFilters, params: dict[str, Any]) -> str:
+    """The stage filter on a column holding a ticket state."""
     if not filters.stage:
         return ""
     params["stage_states"] = list(states_of_stage(filters.stage))
-    return f" AND {ticket_alias}.state = ANY(%(stage_states)s)"
+    return f" AND {column} = ANY(%(stage_states)s)"
 
 
 def _stage_case(column: str, params: dict[str, Any]) -> str:
@@ -174,17 +169,22 @@ def _fact_channel_sql(filters: DashboardFilters, alias: str = "f") -> str:
 
 def _open_facts_sql(filters: DashboardFilters, params: dict[str, Any]) -> str:
     """The live facts of open tickets (kind = state, person = assignee), filtered."""
-    stage = ""
-    if filters.stage:
-        params["stage_states"] = list(states_of_stage(filters.stage))
-        stage = " AND f.kind = ANY(%(stage_states)s)"
     return (
         f"tickets_reportfact f WHERE f.metric = '{Metric.OPEN.value}' AND f.day = %(live_day)s"
-        f"{_fact_channel_sql(filters)}{stage}"
+        f"{_fact_channel_sql(filters)}{_stage_sql('f.kind', filters, params)}"
     )
 
 
-def _clock_channel_sql(filters: DashboardFilters, alias: str = "c") -> str:
+def _facts_in_range_sql(metric: str, filters: DashboardFilters) -> str:
+    """The facts of one metric on the desk days of the range, for the chosen channel."""
+    return (
+        f"tickets_reportfact f WHERE f.metric = '{Metric(metric).value}'"
+        f" AND f.day BETWEEN %(date_from)s AND %(date_to)s{_fact_channel_sql(filters)}"
+    )
+
+
+def _ticket_channel_sql(filters: DashboardFilters, alias: str) -> str:
+    """The channel filter on a row that names its ticket (`<alias>.ticket_id`)."""
     return (
         " AND EXISTS (SELECT 1 FROM tickets_ticket t"
         f" WHERE t.id = {alias}.ticket_id AND t.channel_id = %(channel)s)"
@@ -198,9 +198,7 @@ def _histogram_sql(metric: str, group: str, filters: DashboardFilters) -> str:
     fall in each duration bucket."""
     return f"""
         SELECT {group} AS grp, f.value AS bucket, sum(f.n)::bigint AS n
-        FROM tickets_reportfact f
-        WHERE f.metric = '{Metric(metric).value}'
-          AND f.day BETWEEN %(date_from)s AND %(date_to)s {_fact_channel_sql(filters)}
+        FROM {_facts_in_range_sql(metric, filters)}
         GROUP BY 1, 2 HAVING sum(f.n) > 0
     """
 
@@ -290,7 +288,7 @@ def _clock_fetch(
         WHERE {group_condition} AND {_bucket(value, metric)} = l.bucket
           AND c.started_at >= %(start)s AND c.started_at < %(end)s
           AND c.stopped_at IS NOT NULL AND NOT c.is_cancelled{extra}
-          {_clock_channel_sql(filters)}
+          {_ticket_channel_sql(filters, "c")}
     """
 
 
@@ -356,7 +354,7 @@ def compliance(filters: DashboardFilters, *, now: datetime) -> dict[str, Any]:
         kind: {period: Outcome(0, 0, None) for period in PERIODS} for kind in SlaKind.values
     }
     trend_by_day: dict[date, Outcome] = {}
-    for row in _rows(sql, params):
+    for row in dict_rows(sql, params):
         outcome = Outcome(met=row["met"], breached=row["breached"], rate=row["rate"])
         if row["section"] == "period":
             by_kind[row["kind"]][row["period"]] = outcome
@@ -394,7 +392,7 @@ def response_times(filters: DashboardFilters, *, now: datetime) -> list[dict[str
         UNION ALL
         SELECT 'perceived', * FROM ({perceived}) perceived
     """
-    rows = _rows(sql, params)
+    rows = dict_rows(sql, params)
     receipt_by_kind = _by_fraction([row for row in rows if row["measure"] == "receipt"])
     perceived_by_kind = _by_fraction([row for row in rows if row["measure"] == "perceived"])
     result = []
@@ -436,7 +434,7 @@ def backlog(filters: DashboardFilters, *, now: datetime) -> dict[str, Any]:
     per_state: dict[str, int] = {}
     per_stage: dict[str, int] = {}
     total = 0
-    for row in _rows(sql, params):
+    for row in dict_rows(sql, params):
         if row["level"] == 0:
             per_state[row["state"]] = row["tickets"]
         elif row["level"] == 1:
@@ -517,7 +515,7 @@ def live_breaches(
 def live_counts(filters: DashboardFilters, *, now: datetime) -> dict[str, int]:
     """Open tickets, at-risk clocks and live breaches, in one query."""
     params = _base_params(filters, now)
-    stage = _stage_sql("t", filters, params)
+    stage = _stage_sql("t.state", filters, params)
     channel = _channel_sql("t", filters)
     clock_join = "JOIN tickets_ticket t ON t.id = c.ticket_id" if (stage or channel) else ""
     sql = f"""
@@ -530,7 +528,7 @@ def live_counts(filters: DashboardFilters, *, now: datetime) -> dict[str, int]:
           (SELECT count(*) FROM tickets_slaclock c {clock_join}
             WHERE c.stopped_at IS NULL AND c.due_at < %(now)s{channel}{stage}) AS breached
     """
-    return _rows(sql, params)[0]
+    return dict_rows(sql, params)[0]
 
 
 def overdue_follow_ups(
@@ -587,9 +585,7 @@ def agent_figures(filters: DashboardFilters, *, now: datetime) -> list[dict[str,
             GROUP BY 1 HAVING sum(f.n) > 0
         ), sent AS (
             SELECT f.person_id AS user_id, sum(f.n)::bigint AS replies_sent
-            FROM tickets_reportfact f
-            WHERE f.metric = '{Metric.REPLIES_SENT.value}'
-              AND f.day BETWEEN %(date_from)s AND %(date_to)s {_fact_channel_sql(filters)}
+            FROM {_facts_in_range_sql(Metric.REPLIES_SENT, filters)}
             GROUP BY 1 HAVING sum(f.n) > 0
         ), first_response AS (
             SELECT grp AS user_id, total AS first_responses, value AS median_seconds
@@ -610,7 +606,7 @@ def agent_figures(filters: DashboardFilters, *, now: datetime) -> list[dict[str,
         LEFT JOIN first_response f ON f.user_id = p.user_id
         ORDER BY open_tickets DESC, replies_sent DESC, u.username
     """
-    rows = _rows(sql, params)
+    rows = dict_rows(sql, params)
     for row in rows:
         full_name = f"{row['first_name']} {row['last_name']}".strip()
         row["name"] = full_name or row["username"]
@@ -625,14 +621,7 @@ def department_times(filters: DashboardFilters, *, now: datetime) -> list[dict[s
     requests past their deadline (which depend on `now`) from the requests themselves."""
     params = _base_params(filters, now)
     params.update(open=str(DepartmentRequestStatus.OPEN), fractions=[0.5, 0.9])
-    channel = (
-        " AND EXISTS (SELECT 1 FROM tickets_ticket t"
-        " WHERE t.id = r.ticket_id AND t.channel_id = %(channel)s)"
-        if filters.channel_id
-        else ""
-    )
-    facts_in_range = f"""tickets_reportfact f
-        WHERE f.day BETWEEN %(date_from)s AND %(date_to)s {_fact_channel_sql(filters)}"""
+    channel = _ticket_channel_sql(filters, "r")
     times = _percentiles_sql(
         _histogram_sql(Metric.ANSWERED, "f.person_id", filters),
         f"""
@@ -646,12 +635,12 @@ def department_times(filters: DashboardFilters, *, now: datetime) -> list[dict[s
         WITH requests AS (
             SELECT f.person_id AS department_id, sum(f.n)::bigint AS requests,
                    coalesce(sum(f.n) FILTER (WHERE f.kind = %(open)s), 0)::bigint AS open
-            FROM {facts_in_range} AND f.metric = '{Metric.REQUESTS.value}'
+            FROM {_facts_in_range_sql(Metric.REQUESTS, filters)}
             GROUP BY 1 HAVING sum(f.n) > 0
         ), answered AS (
             SELECT f.person_id AS department_id, sum(f.n)::bigint AS answered,
                    coalesce(sum(f.n) FILTER (WHERE f.value2 = 1), 0)::bigint AS kept
-            FROM {facts_in_range} AND f.metric = '{Metric.ANSWERED.value}'
+            FROM {_facts_in_range_sql(Metric.ANSWERED, filters)}
             GROUP BY 1
         ), overdue AS (
             SELECT r.department_id, count(*) AS overdue
@@ -672,7 +661,7 @@ def department_times(filters: DashboardFilters, *, now: datetime) -> list[dict[s
         LEFT JOIN overdue o ON o.department_id = q.department_id
         ORDER BY d.name
     """
-    rows = _rows(sql, params)
+    rows = dict_rows(sql, params)
     for row in rows:
         row["kept_share"] = _ratio(row["kept"], row["decided"])
     return rows
@@ -697,9 +686,7 @@ def process_depth(filters: DashboardFilters, *, now: datetime) -> dict[str, Any]
     params["fractions"] = [0.5, 0.9]
     depth = f"""
         SELECT f.value, f.value2, sum(f.n)::bigint AS n
-        FROM tickets_reportfact f
-        WHERE f.metric = '{Metric.RESOLUTION_DEPTH.value}'
-          AND f.day BETWEEN %(date_from)s AND %(date_to)s {_fact_channel_sql(filters)}
+        FROM {_facts_in_range_sql(Metric.RESOLUTION_DEPTH, filters)}
         GROUP BY 1, 2 HAVING sum(f.n) > 0
     """
     duration = _percentiles_sql(
@@ -733,7 +720,7 @@ def process_depth(filters: DashboardFilters, *, now: datetime) -> dict[str, Any]
     """
     row: dict[str, Any] = {}
     parts: dict[str, dict[float, float]] = {"duration": {}, "transitions": {}, "handovers": {}}
-    for result in _rows(sql, params):
+    for result in dict_rows(sql, params):
         if result["part"] == "totals":
             row.update(
                 tickets=result["tickets"],
@@ -769,7 +756,7 @@ def channel_volume(filters: DashboardFilters, *, now: datetime) -> dict[str, Any
         ORDER BY ch.name, v.day
     """
     channels: dict[int, dict[str, Any]] = {}
-    for row in _rows(sql, params):
+    for row in dict_rows(sql, params):
         entry = channels.setdefault(
             row["channel_id"], {"channel": row["channel"], "by_day": {}, "total": 0}
         )
@@ -805,7 +792,7 @@ def unsolvable_topics(filters: DashboardFilters, *, now: datetime) -> list[dict[
         ) linked ON linked.topic_id = tp.id
         ORDER BY tickets DESC, tp.name
     """
-    return _rows(sql, params)
+    return dict_rows(sql, params)
 
 
 # --------------------------------------------------------------------------- summary

@@ -426,7 +426,7 @@ def test_percentiles_equal_postgresql_percentile_cont_over_the_source_rows(seed:
     assert facts.drift() == []
 
 
-def test_a_running_desk_keeps_facts_exact_through_the_sla_sweep(agent: Any) -> None:
+def test_a_running_desk_keeps_facts_exact_through_the_sla_sweep() -> None:
     ticket = TicketFactory(opened_at=timezone.now() - timedelta(hours=1))
     _clock(ticket, started=timezone.now() - timedelta(hours=1), seconds=None)
     actions.enforce_sla(now=timezone.now())
