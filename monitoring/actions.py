@@ -76,19 +76,18 @@ def _new_webhook_secret() -> str:
     return secrets.token_urlsafe(WEBHOOK_SECRET_BYTES)
 
 
-# Channel settings an administrator may change (slug and platform are fixed at creation).
-CHANNEL_SETTINGS = frozenset(
-    {
-        "name",
-        "is_active",
-        "own_accounts",
-        "keywords",
-        "base_url",
-        "poll_interval_seconds",
-        "callback_url",
-        "private_replies_need_review",
-        "credentials",
-    }
+# Channel settings an administrator may change (slug and platform are fixed at creation),
+# in the order the API and the admin show them.
+CHANNEL_SETTINGS = (
+    "name",
+    "is_active",
+    "own_accounts",
+    "keywords",
+    "base_url",
+    "poll_interval_seconds",
+    "callback_url",
+    "private_replies_need_review",
+    "credentials",
 )
 
 
@@ -99,7 +98,7 @@ def create_channel(
     """Create a channel (superusers). A webhook channel gets a generated signing secret,
     returned here once (it is stored encrypted). Returns (channel, secret or None)."""
     _ensure_superuser(actor)
-    unknown = set(channel_settings) - CHANNEL_SETTINGS
+    unknown = set(channel_settings).difference(CHANNEL_SETTINGS)
     if unknown:
         raise InvalidArgument(_("Unknown channel setting."), field=sorted(unknown)[0])
     if Channel.objects.filter(slug=slug).exists():
@@ -117,7 +116,7 @@ def create_channel(
 def change_channel_settings(channel: Channel, *, actor: Any, **changes: Any) -> Channel:
     """Change the given settings of a channel (superusers); slug and platform stay."""
     _ensure_superuser(actor)
-    unknown = set(changes) - CHANNEL_SETTINGS
+    unknown = set(changes).difference(CHANNEL_SETTINGS)
     if unknown:
         raise InvalidArgument(_("This setting cannot be changed."), field=sorted(unknown)[0])
     channel = Channel.objects.select_for_update().get(pk=channel.pk)

@@ -28,17 +28,9 @@ from monitoring.models import Channel, Mention, MentionRevision
 from servicedesk.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from servicedesk.errors import DomainError
 
-# The settings the form edits; all of them are changed through monitoring.actions.
-EDITABLE_SETTINGS = (
-    "name",
-    "is_active",
-    "own_accounts",
-    "keywords",
-    "base_url",
-    "poll_interval_seconds",
-    "callback_url",
-    "private_replies_need_review",
-)
+# The settings the form edits; all of them are changed through monitoring.actions. The
+# credentials are write-only and have their own fields (`new_credentials`, `clear_credentials`).
+EDITABLE_SETTINGS = tuple(name for name in actions.CHANNEL_SETTINGS if name != "credentials")
 HEALTH_FIELDS = (
     "is_healthy",
     "last_polled_at",

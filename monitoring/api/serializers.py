@@ -16,6 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from monitoring.actions import CHANNEL_SETTINGS
 from monitoring.adapters.base import RawAuthor, RawMention
 from monitoring.models import Channel, Mention
 
@@ -339,17 +340,6 @@ CHANNEL_HEALTH_FIELDS = [
     "lag_seconds",
     "is_healthy",
 ]
-CHANNEL_SETTINGS_FIELDS = [
-    "name",
-    "is_active",
-    "own_accounts",
-    "keywords",
-    "base_url",
-    "poll_interval_seconds",
-    "callback_url",
-    "private_replies_need_review",
-    "credentials",
-]
 
 
 class ChannelSerializer(serializers.ModelSerializer):
@@ -377,7 +367,7 @@ class ChannelSerializer(serializers.ModelSerializer):
         fields = [
             "slug",
             "platform",
-            *CHANNEL_SETTINGS_FIELDS,
+            *CHANNEL_SETTINGS,
             *CHANNEL_HEALTH_FIELDS,
             "has_webhook_secret",
             "created_at",
