@@ -17,66 +17,38 @@ import argparse
 import http.client
 import io
 import json
-import os
 import queue
-import socket
 import subprocess
 import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import (  # noqa: E402  (importable once the path above is set)
+    bench_environment,
+    free_port,
+    manage,
+    recreate_database,
+)
+from bench.common import database_url as bench_database  # noqa: E402
+
 DATABASE_NAME = "sd_bench_ingest"
 BATCH_SIZE = 500  # mentions per API request in batched mode
 BASELINE_ROWS_PER_TRANSACTION = 1_000
 CHANNEL = "bench"
 
 
-def bench_database_url() -> str:
-    parts = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/x"))
-    return urlunsplit(parts._replace(path="/" + DATABASE_NAME))
-
-
-def bench_environment(database_url: str) -> dict[str, str]:
+def ingest_environment() -> dict[str, str]:
+    """The benchmark environment (bench.common), with the API's rate limit out of the way."""
     return {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-key"),
-        "SECURE_SSL_REDIRECT": "0",
-        "DEBUG": "0",
+        **bench_environment(DATABASE_NAME),
         "API_RATE_LIMIT": "100000000/min",
-        "LOG_LEVEL": "WARNING",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SETTINGS_MODULE": "servicedesk.settings",
     }
-
-
-def recreate_database(database_url: str) -> None:
-    import psycopg2
-
-    parts = urlsplit(database_url)
-    admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{DATABASE_NAME}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
-    admin.close()
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return result.stdout.strip()
 
 
 def prepare(env: dict[str, str]) -> str:
@@ -94,12 +66,6 @@ def prepare(env: dict[str, str]) -> str:
         "platform='webhook', own_accounts=['desk_hilft'])",
     )
     return manage(env, "create_api_client", "bench-client")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen:
@@ -310,9 +276,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients")
     options = parser.parse_args()
 
-    database_url = bench_database_url()
-    env = bench_environment(database_url)
-    recreate_database(database_url)
+    database_url = bench_database(DATABASE_NAME)
+    env = ingest_environment()
+    recreate_database(DATABASE_NAME)
     token = prepare(env)
     port = free_port()
     server = start_gunicorn(env, port)
