@@ -394,41 +394,54 @@ def resolve_services(services: Services) -> None:
 
 
 def pick_postgres(services: Services, own: bool) -> str:
-    given = os.environ.get("DATABASE_URL", "").strip()
-    if own:
-        say("DESK_OWN_SERVICES=1: starting our own PostgreSQL")
-    else:
-        if given:
-            problem = postgres_problem(given)
-            if problem is None:
-                say(f"PostgreSQL: using DATABASE_URL {redacted(given)}")
-                return given
-            warn(f"DATABASE_URL {redacted(given)} is not usable ({problem}); looking elsewhere")
-        problem = postgres_problem(DEFAULT_DATABASE_URL)
-        if problem is None:
-            say(f"PostgreSQL: using the machine's server at {DEFAULT_DATABASE_URL}")
-            return DEFAULT_DATABASE_URL
-        say(f"PostgreSQL: none at {DEFAULT_DATABASE_URL} ({problem}); starting our own")
-    return start_own_postgres(services)
+    return pick_service(
+        "PostgreSQL",
+        "DATABASE_URL",
+        DEFAULT_DATABASE_URL,
+        postgres_problem,
+        lambda: start_own_postgres(services),
+        own=own,
+    )
 
 
 def pick_redis(services: Services, own: bool) -> str:
-    given = os.environ.get("REDIS_URL", "").strip()
+    return pick_service(
+        "Redis",
+        "REDIS_URL",
+        DEFAULT_REDIS_URL,
+        redis_problem,
+        lambda: start_own_redis(services),
+        own=own,
+    )
+
+
+def pick_service(
+    label: str,
+    variable: str,
+    default_url: str,
+    problem_of: Callable[[str], str | None],
+    start_own: Callable[[], str],
+    *,
+    own: bool,
+) -> str:
+    """The URL in `variable` if it answers, else the machine's server at `default_url`, else
+    (or when DESK_OWN_SERVICES=1) one started for the desk."""
+    given = os.environ.get(variable, "").strip()
     if own:
-        say("DESK_OWN_SERVICES=1: starting our own Redis")
+        say(f"DESK_OWN_SERVICES=1: starting our own {label}")
     else:
         if given:
-            problem = redis_problem(given)
+            problem = problem_of(given)
             if problem is None:
-                say(f"Redis: using REDIS_URL {redacted(given)}")
+                say(f"{label}: using {variable} {redacted(given)}")
                 return given
-            warn(f"REDIS_URL {redacted(given)} is not usable ({problem}); looking elsewhere")
-        problem = redis_problem(DEFAULT_REDIS_URL)
+            warn(f"{variable} {redacted(given)} is not usable ({problem}); looking elsewhere")
+        problem = problem_of(default_url)
         if problem is None:
-            say(f"Redis: using the machine's server at {DEFAULT_REDIS_URL}")
-            return DEFAULT_REDIS_URL
-        say(f"Redis: none at {DEFAULT_REDIS_URL} ({problem}); starting our own")
-    return start_own_redis(services)
+            say(f"{label}: using the machine's server at {default_url}")
+            return default_url
+        say(f"{label}: none at {default_url} ({problem}); starting our own")
+    return start_own()
 
 
 # --- own PostgreSQL
