@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tickets.tests.dashboard_data import DeskMonth, build_desk_month
+
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls from the
 # test body are still synchronous and safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -109,3 +111,10 @@ def sign_in(browser: Any, live_server: Any) -> Any:
     yield open_as
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def month(cm: Any, agent: Any, other_agent: Any) -> DeskMonth:
+    """The desk month of `dashboard_data` with its hand-computed figures (reports, page,
+    CSV and API tests)."""
+    return build_desk_month(cm=cm, agent=agent, other_agent=other_agent)

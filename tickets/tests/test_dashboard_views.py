@@ -22,7 +22,6 @@ from tickets.tests.dashboard_data import (
     NOW,
     DeskMonth,
     at,
-    build_desk_month,
 )
 from tickets.tests.factories import (
     ChannelFactory,
@@ -42,11 +41,6 @@ DASHBOARD = reverse("tickets:dashboard")
 def frozen_now() -> Iterator[None]:
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def month(cm: Any, agent: Any, other_agent: Any) -> DeskMonth:
-    return build_desk_month(cm=cm, agent=agent, other_agent=other_agent)
 
 
 @pytest.fixture

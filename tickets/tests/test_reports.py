@@ -22,16 +22,10 @@ from tickets.tests.dashboard_data import (
     NOW,
     DeskMonth,
     at,
-    build_desk_month,
 )
 from tickets.tests.factories import ReplyFactory, SlaClockFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def month(cm: Any, agent: Any, other_agent: Any) -> DeskMonth:
-    return build_desk_month(cm=cm, agent=agent, other_agent=other_agent)
 
 
 @pytest.fixture
