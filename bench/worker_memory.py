@@ -127,7 +127,7 @@ def run(mentions: int = 100_000, timeout: float = 600) -> dict[str, Any]:
 
     from monitoring import actions
     from monitoring.models import Mention
-    from monitoring.tasks import poll_channel_task
+    from tickets.tasks import poll_channel_task
 
     platform = serve_notifications(mentions)
     admin = get_user_model().objects.create_superuser("bench-admin", "admin@bench.test", None)

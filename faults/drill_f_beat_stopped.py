@@ -53,8 +53,8 @@ print(json.dumps({{"start": start.isoformat()}}))
 SWEEP_NOW = """
 import json
 from django.utils import timezone
-from tickets.actions import enforce_sla
-print(json.dumps({"recorded": enforce_sla(now=timezone.now())}))
+from tickets.actions import run_sweeps
+print(json.dumps({"recorded": run_sweeps(now=timezone.now())}))
 """
 
 

@@ -116,7 +116,7 @@ IBAN_MAX_LENGTH = 34
 
 @dataclass(frozen=True)
 class ReplyContext:
-    """What the checks know about the reply besides its text (built by guidelines.context)."""
+    """What the checks know about the reply besides its text (built by tickets.reply_context)."""
 
     platform: str
     visibility: str  # "public" | "private"

@@ -7,7 +7,7 @@ Placeholders in template texts: {name} (the customer's first name), {handle} (wi
 {agent} (the author's first name).
 """
 
-from tickets.choices import ReplyKind
+from guidelines.choices import ReplyKind
 
 # key, kind, {language: (name, text)}
 DEFAULT_TEMPLATES: tuple[tuple[str, str, dict[str, tuple[str, str]]], ...] = (

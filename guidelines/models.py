@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from tickets.choices import ReplyKind
+from guidelines.choices import ReplyKind
 
 
 class ReplyTemplateQuerySet(models.QuerySet["ReplyTemplate"]):

@@ -1,6 +1,5 @@
-"""Fill a reply template's placeholders for one ticket (pure apart from reading names)."""
-
-from typing import Any
+"""Fill a reply template's placeholders (pure). Which values fill them for a reply on a
+ticket is tickets.reply_context's."""
 
 PLACEHOLDERS = ("name", "handle", "agent", "ticket")
 
@@ -22,17 +21,3 @@ def fill_placeholders(text: str, *, name: str, handle: str, agent: str, ticket: 
 def first_name(display_name: str, handle: str) -> str:
     name = display_name.strip().split(" ")[0] if display_name.strip() else ""
     return name or handle.lstrip("@")
-
-
-def render_template_for(template: Any, *, ticket: Any, actor: Any) -> str:
-    mention = ticket.mentions.filter(is_own_account=False).order_by("created_at").first()
-    display_name = mention.author_display_name if mention else ticket.customer.display_name
-    handle = mention.author_handle if mention else ""
-    handle = handle if handle.startswith("@") or not handle else "@" + handle
-    return fill_placeholders(
-        template.text,
-        name=first_name(display_name, handle),
-        handle=handle,
-        agent=actor.get_short_name() or actor.get_username(),
-        ticket=str(ticket.pk),
-    )

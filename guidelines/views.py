@@ -15,7 +15,7 @@ from guidelines import actions
 from guidelines.models import GuidelinePage
 from servicedesk import roles
 from servicedesk.errors import DomainError
-from tickets.views.ticket import desk_staff_required, role_required
+from servicedesk.web import desk_staff_required, role_required
 
 GUIDELINES_MAX_LENGTH = 50_000  # characters
 

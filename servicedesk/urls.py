@@ -31,7 +31,6 @@ urlpatterns = [
     path("account/", views.account, name="account"),
     path("accounts/login/", views.DeskLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", include("crm.urls")),
     path("", include("guidelines.urls")),
     path("", include("tickets.urls")),
 ]

@@ -3,6 +3,9 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The reply kinds are the templates' (guidelines), re-exported for the workflow.
+from guidelines.choices import ReplyKind as ReplyKind
+
 
 class TicketState(models.TextChoices):
     NEW = "new", _("New (CM triage)")
@@ -113,11 +116,16 @@ class ReplyVisibility(models.TextChoices):
     PRIVATE = "private", _("Private")
 
 
-class ReplyKind(models.TextChoices):
-    ANSWER = "answer", _("Answer")
-    HOLDING = "holding", _("Holding message")
-    ASK_PRIVATE = "ask_private", _("Ask for a direct message")
-    MODERATION = "moderation", _("Moderation")
+class ReplyStep(models.TextChoices):
+    """A step of a reply's life, as its ticket event records it (`data["step"]`)."""
+
+    DRAFTED = "drafted", _("Reply drafted")
+    SUBMITTED = "submitted", _("Reply sent for approval")
+    APPROVED = "approved", _("Reply approved")
+    REJECTED = "rejected", _("Reply rejected")
+    SENT = "sent", _("Reply sent")
+    FAILED = "failed", _("Reply delivery failed")
+    RETRY = "retry", _("Reply delivery retried")
 
 
 # Replies that stop a response clock when they are sent (DESIGN §4).

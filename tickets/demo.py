@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from io import StringIO
-from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -27,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from guidelines.actions import install_default_templates
 from guidelines.models import ReplyTemplate
 from monitoring import actions as monitoring_actions
+from monitoring.adapters.demo import CORPUS_PATH
 from monitoring.choices import Platform
 from monitoring.models import Channel, Mention
 from servicedesk import actions as servicedesk_actions
@@ -39,7 +39,8 @@ from tickets.models import Department, Ticket
 logger = logging.getLogger(__name__)
 User = get_user_model()
 
-SAMPLE_MENTIONS_PATH = Path(__file__).resolve().parent / "demo_data" / "sample_mentions.jsonl"
+# The sample traffic the demo channel replays live, imported as the desk's history too.
+SAMPLE_MENTIONS_PATH = CORPUS_PATH
 WEBHOOK_RECEIVER_URL = "http://127.0.0.1:8765/"
 DEMO_POLL_INTERVAL_SECONDS = 5  # the live demo channel: about one mention every few seconds
 

@@ -3,15 +3,14 @@
 
 For a batch of one channel, in one transaction and with a number of queries that does not
 grow with the batch: lock the authors' identity keys, resolve identities and customers,
-store the new mentions (a known (channel, external id) changes nothing and is reported as a
-duplicate; a different text is kept as a revision), thread each mention by DESIGN §3.3, open
+store the new mentions through monitoring's own functions (a known (channel, external id)
+changes nothing and is reported as a duplicate; a different text is kept as a revision),
+resolve identities through crm's, thread each mention by DESIGN §3.3, open
 or join its ticket, fire `customer_replied` for the ticket's own customer, start the
 first-response and next-response clocks of live tickets, and link replies that arrived
 before their parent. Notifications are queued on commit.
 """
 
-import enum
-import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,14 +18,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, models, transaction
-from django.db.models import Q
+from django.db import connection, transaction
 
-from crm.models import Customer, SocialIdentity, normalise_handle
+from crm import actions as crm_actions
+from crm.actions import AuthorKey
+from crm.models import SocialIdentity
+from monitoring import actions as monitoring_actions
+from monitoring.actions import StoredMention
 from monitoring.adapters.base import RawMention
-from monitoring.models import Channel, Mention, MentionRevision
+from monitoring.models import Channel, Mention
 from servicedesk.queue import enqueue_on_commit
-from tickets import actions, sla, tasks
+from servicedesk.sql import bulk_insert
+from tickets import sla
+from tickets.actions.clocks import current_policy
+from tickets.actions.events import write_events
+from tickets.actions.lifecycle import customer_replied
 from tickets.choices import (
     CUSTOMER_REPLY_STATES,
     OPEN_STATES,
@@ -40,6 +46,8 @@ from tickets.choices import (
 from tickets.models import Reply, SlaClock, Ticket, TicketEvent, TicketLink
 
 logger = logging.getLogger(__name__)
+
+MENTIONS_JOINED_TASK = "tickets.tasks.mentions_joined_task"
 
 CREATED = "created"
 DUPLICATE = "duplicate"
@@ -87,6 +95,28 @@ def receive_mention(
     return receive_mentions(channel, [mention], now=now, live=live)[0]
 
 
+def receive_mention_batch(
+    items: Sequence[tuple[Channel, RawMention]], *, now: datetime, live: bool = True
+) -> list[IntakeResult]:
+    """Receive a batch that may mix channels, all or nothing: one transaction around the
+    intake of every channel's group (in array order within each group); the results come
+    back in the order of `items`."""
+    groups: dict[int, list[int]] = {}
+    channels: dict[int, Channel] = {}
+    for position, (channel, _mention) in enumerate(items):
+        groups.setdefault(channel.pk, []).append(position)
+        channels[channel.pk] = channel
+    results: list[Any] = [None] * len(items)
+    with transaction.atomic():
+        for channel_id, positions in groups.items():
+            received = receive_mentions(
+                channels[channel_id], [items[p][1] for p in positions], now=now, live=live
+            )
+            for position, result in zip(positions, received, strict=True):
+                results[position] = result
+    return results
+
+
 class _Batch:
     def __init__(
         self, channel: Channel, mentions: Sequence[RawMention], *, now: datetime, live: bool
@@ -106,13 +136,19 @@ class _Batch:
     # ------------------------------------------------------------------ steps
 
     def run(self) -> list[IntakeResult]:
-        self._lock_identity_keys()
+        platform = self.channel.identity_platform
+        crm_actions.lock_identity_keys(platform, [_author_key(m) for m in self.mentions])
         identities = self._resolve_identities()
-        inserted, existing = self._insert_mentions(identities)
-        self._record_revisions(existing)
+        inserted, known = monitoring_actions.store_mentions(
+            self.channel,
+            self.mentions,
+            {external_id: identity.pk for external_id, identity in identities.items()},
+            now=self.now,
+        )
+        monitoring_actions.record_revisions(known, self.mentions, now=self.now)
         results_by_id: dict[str, IntakeResult] = {
-            external_id: IntakeResult(row["id"], row["ticket_id"], DUPLICATE)
-            for external_id, row in existing.items()
+            external_id: IntakeResult(row.id, row.ticket_id, DUPLICATE)
+            for external_id, row in known.items()
         }
         if inserted:
             self._thread(inserted, identities)
@@ -120,175 +156,25 @@ class _Batch:
                 if mention.external_id in inserted:
                     row = inserted[mention.external_id]
                     results_by_id[mention.external_id] = IntakeResult(
-                        row["id"], row["ticket_id"], CREATED
+                        row.id, row.ticket_id, CREATED
                     )
         return [results_by_id[mention.external_id] for mention in self.mentions]
 
-    def _identity_key(self, mention: RawMention) -> tuple[str, str, str]:
-        return (
-            self.channel.identity_platform,
-            mention.author.platform_user_id.strip(),
-            normalise_handle(mention.author.handle),
-        )
-
-    def _lock_identity_keys(self) -> None:
-        """Serialise concurrent intakes of the same authors (identity creation and the
-        private-ticket rules), in a fixed order so two batches never deadlock."""
-        keys = sorted(
-            {
-                _advisory_key(f"identity:{platform}:{handle}")
-                for platform, _pid, handle in map(self._identity_key, self.mentions)
-            }
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(key) FROM unnest(%s::bigint[]) AS key ORDER BY key",
-                [keys],
-            )
-
     def _resolve_identities(self) -> dict[str, SocialIdentity]:
-        """external_id → identity (own-account posts have none). A platform user id that
-        arrives later attaches to the existing handle-only identity."""
-        platform = self.channel.identity_platform
+        """external_id → identity of its author (own-account posts have none)."""
         wanted = [m for m in self.mentions if not self.channel.is_own_account(m.author.handle)]
-        if not wanted:
-            return {}
-        pids = {self._identity_key(m)[1] for m in wanted} - {""}
-        handles = {self._identity_key(m)[2] for m in wanted}
-        rows = list(
-            SocialIdentity.objects.filter(platform=platform).filter(
-                Q(platform_user_id__in=pids) | Q(handle__in=handles)
-            )
+        identities = crm_actions.resolve_identities(
+            self.channel.identity_platform, [_author_key(m) for m in wanted], now=self.now
         )
-        by_pid = {row.platform_user_id: row for row in rows if row.platform_user_id}
-        handle_only = {row.handle: row for row in rows if not row.platform_user_id}
-        by_handle: dict[str, SocialIdentity] = {}
-        for row in sorted(rows, key=lambda row: row.pk):
-            by_handle[row.handle] = row
-        result: dict[str, SocialIdentity] = {}
-        to_create: dict[tuple[str, str], SocialIdentity] = {}
-        attach: dict[int, SocialIdentity] = {}
-        for mention in wanted:
-            _platform, pid, handle = self._identity_key(mention)
-            identity = by_pid.get(pid) if pid else None
-            if identity is None and pid and handle in handle_only:
-                identity = handle_only.pop(handle)
-                identity.platform_user_id = pid
-                attach[identity.pk] = identity
-                by_pid[pid] = identity
-            if identity is None and not pid:
-                identity = handle_only.get(handle) or by_handle.get(handle)
-            if identity is None:
-                key = (pid, handle if not pid else "")
-                identity = to_create.get(key)
-                if identity is None:
-                    identity = SocialIdentity(
-                        platform=platform,
-                        platform_user_id=pid,
-                        handle=handle,
-                        display_name=mention.author.display_name[:255],
-                        created_at=self.now,
-                    )
-                    to_create[key] = identity
-                    if pid:
-                        by_pid[pid] = identity
-                    else:
-                        handle_only[handle] = identity
-            result[mention.external_id] = identity
-        if attach:
-            SocialIdentity.objects.bulk_update(list(attach.values()), ["platform_user_id"])
-        if to_create:
-            customers = [
-                Customer(display_name=identity.display_name or identity.handle, created_at=self.now)
-                for identity in to_create.values()
-            ]
-            _bulk_insert(customers)
-            for identity, customer in zip(to_create.values(), customers, strict=True):
-                identity.customer = customer
-            _bulk_insert(list(to_create.values()))
-        return result
-
-    def _insert_mentions(
-        self, identities: dict[str, SocialIdentity]
-    ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-        """INSERT … ON CONFLICT DO NOTHING: of two concurrent intakes of the same mention the
-        second waits for the first to commit and then finds it (a duplicate)."""
-        from psycopg2.extras import Json, execute_values
-
-        rows = []
-        for mention in self.mentions:
-            identity = identities.get(mention.external_id)
-            rows.append(
-                (
-                    self.channel.pk,
-                    mention.external_id,
-                    identity.pk if identity else None,
-                    mention.author.handle[:255],
-                    mention.author.display_name[:255],
-                    mention.author.platform_user_id[:255],
-                    mention.text,
-                    mention.created_at,
-                    self.now,
-                    mention.url[:2048],
-                    mention.in_reply_to[:255],
-                    mention.is_private,
-                    self.channel.is_own_account(mention.author.handle),
-                    False,
-                    mention.language[:16],
-                    Json(mention.raw),
-                )
-            )
-        table = Mention._meta.db_table
-        with connection.cursor() as cursor:
-            inserted_rows = execute_values(
-                cursor,
-                f"""INSERT INTO {table} (channel_id, external_id, identity_id, author_handle,
-                    author_display_name, author_platform_user_id, text, created_at, received_at,
-                    url, in_reply_to, is_private, is_own_account, is_hidden, language, raw)
-                    VALUES %s ON CONFLICT (channel_id, external_id) DO NOTHING
-                    RETURNING id, external_id""",
-                rows,
-                page_size=max(len(rows), 1),
-                fetch=True,
-            )
-        inserted = {external_id: {"id": pk, "ticket_id": None} for pk, external_id in inserted_rows}
-        missing = [m.external_id for m in self.mentions if m.external_id not in inserted]
-        existing: dict[str, dict[str, Any]] = {}
-        if missing:
-            for row in Mention.objects.filter(channel=self.channel, external_id__in=missing).values(
-                "id", "external_id", "ticket_id", "text"
-            ):
-                existing[row["external_id"]] = row
-        return inserted, existing
-
-    def _record_revisions(self, existing: dict[str, dict[str, Any]]) -> None:
-        """A known id with another text keeps its stored text; the new text becomes a
-        revision (once per distinct text)."""
-        changed = {
-            m.external_id: m.text
-            for m in self.mentions
-            if m.external_id in existing and existing[m.external_id]["text"] != m.text
+        return {
+            mention.external_id: identity
+            for mention, identity in zip(wanted, identities, strict=True)
         }
-        if not changed:
-            return
-        ids = [existing[external_id]["id"] for external_id in changed]
-        known = set(
-            MentionRevision.objects.filter(mention_id__in=ids).values_list("mention_id", "text")
-        )
-        MentionRevision.objects.bulk_create(
-            [
-                MentionRevision(
-                    mention_id=existing[external_id]["id"], text=text, received_at=self.now
-                )
-                for external_id, text in changed.items()
-                if (existing[external_id]["id"], text) not in known
-            ]
-        )
 
     # ------------------------------------------------------------------ threading
 
     def _thread(
-        self, inserted: dict[str, dict[str, Any]], identities: dict[str, SocialIdentity]
+        self, inserted: dict[str, StoredMention], identities: dict[str, SocialIdentity]
     ) -> None:
         new_mentions = [m for m in self.mentions if m.external_id in inserted]
         parent_ids = {m.in_reply_to for m in new_mentions if m.in_reply_to}
@@ -419,14 +305,19 @@ class _Batch:
         self._create_tickets(new_tickets)
         for external_id, target in placed.items():
             ticket = target.ticket if isinstance(target, _NewTicket) else target
-            inserted[external_id]["ticket_id"] = ticket.pk if ticket is not None else None
-        self._update_mentions(inserted, new_mentions)
+            inserted[external_id].ticket_id = ticket.pk if ticket is not None else None
+        monitoring_actions.attach_to_tickets(
+            self.channel,
+            [inserted[mention.external_id].id for mention in new_mentions],
+            [inserted[mention.external_id].ticket_id for mention in new_mentions],
+            [mention.in_reply_to for mention in new_mentions],
+        )
         self._update_joined_tickets(joined)
         for ticket_id, mention in replied.items():
-            mention_row = Mention.objects.get(pk=inserted[mention.external_id]["id"])
-            actions.customer_replied(tickets[ticket_id], mention=mention_row, now=self.now)
+            mention_row = Mention.objects.get(pk=inserted[mention.external_id].id)
+            customer_replied(tickets[ticket_id], mention=mention_row, now=self.now)
         if joined:
-            enqueue_on_commit(tasks.mentions_joined_task, sorted(joined))
+            enqueue_on_commit(MENTIONS_JOINED_TASK, sorted(joined))
 
     def _is_live(self, mention: RawMention) -> bool:
         return self.live and self.now - mention.created_at <= self.reopen_window
@@ -434,7 +325,7 @@ class _Batch:
     def _create_tickets(self, new_tickets: list[_NewTicket]) -> None:
         if not new_tickets:
             return
-        policy = actions.current_policy(SlaKind.FIRST_RESPONSE)
+        policy = current_policy(SlaKind.FIRST_RESPONSE)
         rows = []
         for new in new_tickets:
             due = None
@@ -458,10 +349,10 @@ class _Batch:
                     sla_due_at=due,
                 )
             )
-        _bulk_insert(rows)
+        bulk_insert(rows)
         for new, ticket in zip(new_tickets, rows, strict=True):
             new.ticket = ticket
-        _bulk_insert(
+        write_events(
             [
                 TicketEvent(
                     ticket=new.ticket,
@@ -490,7 +381,7 @@ class _Batch:
                     due_at=deadlines.due_at,
                 )
             )
-        _bulk_insert(clocks)
+        bulk_insert(clocks)
         links = [
             TicketLink(
                 from_ticket=new.ticket,
@@ -502,34 +393,6 @@ class _Batch:
             if new.link_to
         ]
         TicketLink.objects.bulk_create(links, ignore_conflicts=True)
-
-    def _update_mentions(
-        self, inserted: dict[str, dict[str, Any]], new_mentions: list[RawMention]
-    ) -> None:
-        """Set ticket and parent of the new mentions in one statement, and adopt stored
-        replies whose parent arrives only now."""
-        table = Mention._meta.db_table
-        ids = [inserted[mention.external_id]["id"] for mention in new_mentions]
-        ticket_ids = [inserted[mention.external_id]["ticket_id"] for mention in new_mentions]
-        parents = [mention.in_reply_to or None for mention in new_mentions]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""UPDATE {table} AS m SET ticket_id = v.ticket_id,
-                        parent_id = (SELECT p.id FROM {table} p
-                                     WHERE p.channel_id = %s AND p.external_id = v.parent)
-                    FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS v(id, ticket_id, parent)
-                    WHERE m.id = v.id""",
-                [self.channel.pk, ids, ticket_ids, parents],
-            )
-            cursor.execute(
-                f"""UPDATE {table} AS child SET parent_id = parent.id
-                    FROM {table} AS parent
-                    WHERE child.channel_id = %s AND child.parent_id IS NULL
-                      AND child.in_reply_to <> '' AND parent.channel_id = %s
-                      AND parent.external_id = child.in_reply_to
-                      AND parent.id = ANY(%s)""",
-                [self.channel.pk, self.channel.pk, ids],
-            )
 
     def _update_joined_tickets(self, joined: dict[int, list[RawMention]]) -> None:
         if not joined:
@@ -549,60 +412,11 @@ class _Batch:
             )
 
 
-def _bulk_insert(objects: Sequence[models.Model]) -> None:
-    """INSERT new objects of one model in one statement and set their primary keys, like
-    `bulk_create` but without its per-value preparation: on the intake's hot path the ORM
-    cost more than the database (measured with bench/ingest.py). Values are read by
-    attname as the model's __init__ left them (defaults applied); JSON fields are wrapped,
-    enum members stored by value. Not for fields that encrypt or transform their value."""
-    if not objects:
-        return
-    from psycopg2.extras import Json, execute_values
-
-    meta = type(objects[0])._meta
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    stamped = {
-        field.attname
-        for field in fields
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-    }
-    rows = []
-    for obj in objects:
-        row = []
-        for field in fields:
-            if field.attname in stamped:
-                value = field.pre_save(obj, True)
-            else:
-                value = getattr(obj, field.attname)
-            if isinstance(field, models.JSONField):
-                value = Json(value)
-            elif isinstance(value, enum.Enum):
-                value = value.value
-            row.append(value)
-        rows.append(tuple(row))
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    with connection.cursor() as cursor:
-        ids = execute_values(
-            cursor,
-            f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES %s "
-            f"RETURNING {connection.ops.quote_name(meta.pk.column)}",
-            rows,
-            page_size=len(rows),
-            fetch=True,
-        )
-    for obj, (pk,) in zip(objects, ids, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = connection.alias
-
-
 def _preview(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= 280 else text[:279] + "…"
 
 
-def _advisory_key(value: str) -> int:
-    """A signed 64-bit key for pg_advisory_xact_lock."""
-    return int.from_bytes(
-        hashlib.blake2b(value.encode(), digest_size=8).digest(), "big", signed=True
-    )
+def _author_key(mention: RawMention) -> AuthorKey:
+    author = mention.author
+    return AuthorKey(author.platform_user_id, author.handle, author.display_name)

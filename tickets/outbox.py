@@ -6,11 +6,17 @@ idempotency key. After a crash, a reply found in `sending` has an unknown outcom
 the platform de-duplicates by key we simply send again; otherwise the adapter looks for the
 posted message, and if it cannot find it the reply becomes `failed` ("outcome unknown") for
 a person to check. Only this module calls `send_reply`.
+
+Both halves of delivery live here: the database steps (claim the reply as `sending`,
+record it sent, record a failed attempt), each its own short transaction, and the network
+step between them, outside any transaction.
 """
 
 import logging
 from datetime import datetime, timedelta
 
+from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from monitoring.adapters import adapter_for
@@ -24,8 +30,17 @@ from monitoring.adapters.base import (
     PayloadInvalid,
 )
 from servicedesk.queue import delay_safely
-from tickets import actions, tasks
-from tickets.choices import ReplyStatus, ReplyVisibility
+from tickets.actions.events import record_event
+from tickets.actions.replies import (
+    SEND_REPLY_TASK,
+    is_posted_by_hand,
+    lock_reply,
+    record_sent,
+    reply_capability,
+    save_reply,
+    tell_author,
+)
+from tickets.choices import NotificationKind, ReplyStatus, ReplyStep, TicketEventKind
 from tickets.models import Reply
 
 logger = logging.getLogger(__name__)
@@ -58,9 +73,85 @@ def _backoff(attempts: int, now: datetime, retry_after: float | None) -> datetim
     return now + timedelta(seconds=seconds)
 
 
+# --------------------------------------------------------------------------- database steps
+
+
+@transaction.atomic
+def claim_reply_for_sending(reply_id: int, *, now: datetime) -> Reply | None:
+    """Mark an approved, due reply `sending` before the platform call (compare-and-set):
+    of two workers only one gets it. None if it is not due, someone else has it, or its
+    author posts it by hand."""
+    reply = (
+        Reply.objects.select_for_update(skip_locked=True)
+        .select_related("ticket__channel", "in_reply_to_mention", "ticket__customer")
+        .filter(pk=reply_id, status=ReplyStatus.APPROVED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .first()
+    )
+    if reply is None or is_posted_by_hand(reply):
+        return None
+    reply.start_sending(at=now)
+    reply.updated_at = now
+    save_reply(reply, ["attempts", "sending_started_at"])
+    return reply
+
+
+@transaction.atomic
+def record_reply_sent(reply_id: int, *, platform_id: str, permalink: str, now: datetime) -> Reply:
+    """The platform accepted the reply: sent; the response clocks stop now."""
+    reply = Reply.objects.get(pk=reply_id)
+    reply = lock_reply(reply)
+    if reply.status != ReplyStatus.SENDING:
+        return reply
+    reply.mark_sent(platform_id=platform_id, permalink=permalink, at=now)
+    reply.updated_at = now
+    save_reply(reply, ["platform_id", "permalink", "sent_at", "last_error", "next_attempt_at"])
+    record_sent(reply, actor=None, now=now)
+    return reply
+
+
+@transaction.atomic
+def record_reply_attempt_failed(
+    reply_id: int, *, error: str, now: datetime, retry_at: datetime | None
+) -> Reply:
+    """A failed attempt: back to approved with the next attempt time, or `failed` (with the
+    error) when no retry is left or the outcome is unknown; the author is notified."""
+    reply = lock_reply(Reply.objects.get(pk=reply_id))
+    if reply.status != ReplyStatus.SENDING:
+        return reply
+    if retry_at is not None:
+        reply.schedule_retry(error=error, next_attempt_at=retry_at)
+        reply.updated_at = now
+        save_reply(reply, ["last_error", "next_attempt_at"])
+        return reply
+    reply.mark_failed(error=error)
+    reply.updated_at = now
+    save_reply(reply, ["last_error", "next_attempt_at"])
+    record_event(
+        reply.ticket,
+        TicketEventKind.REPLY,
+        actor=None,
+        at=now,
+        note=error,
+        reply=reply.pk,
+        step=ReplyStep.FAILED,
+    )
+    tell_author(
+        reply,
+        NotificationKind.REPLY_FAILED,
+        _("Your reply on ticket #%(ticket)s could not be delivered: %(error)s")
+        % {"ticket": reply.ticket_id, "error": error},
+        now=now,
+    )
+    return reply
+
+
+# --------------------------------------------------------------------------- network step
+
+
 def deliver_reply(reply_id: int, *, now: datetime) -> str:
     """Send one approved reply if it is due. Returns the reply's status afterwards."""
-    reply = actions.claim_reply_for_sending(reply_id, now=now)  # commits `sending`
+    reply = claim_reply_for_sending(reply_id, now=now)  # commits `sending`
     if reply is None:
         return Reply.objects.filter(pk=reply_id).values_list("status", flat=True).first() or ""
     return _call_platform(reply, now=now)
@@ -69,10 +160,9 @@ def deliver_reply(reply_id: int, *, now: datetime) -> str:
 def _call_platform(reply: Reply, *, now: datetime) -> str:
     channel = reply.ticket.channel
     adapter = adapter_for(channel)
-    capability = "reply_private" if reply.visibility == ReplyVisibility.PRIVATE else "reply_public"
-    if capability not in adapter.capabilities:
+    if reply_capability(reply) not in adapter.capabilities:
         # Hand-posted channels: the author confirms with the permalink; nothing to send.
-        actions.record_reply_attempt_failed(
+        record_reply_attempt_failed(
             reply.pk,
             error=_("This channel cannot post replies; post it by hand and confirm it."),
             now=now,
@@ -83,16 +173,14 @@ def _call_platform(reply: Reply, *, now: datetime) -> str:
         sent = adapter.send_reply(channel, outgoing(reply))
     except AdapterUnavailable as error:
         retry_at = _backoff(reply.attempts, now, error.retry_after)
-        actions.record_reply_attempt_failed(reply.pk, error=str(error), now=now, retry_at=retry_at)
+        record_reply_attempt_failed(reply.pk, error=str(error), now=now, retry_at=retry_at)
         return ReplyStatus.APPROVED if retry_at else ReplyStatus.FAILED
     except OutcomeUnknown as error:
         return _settle_unknown(reply, now=now, error=str(error))
     except (AdapterUnauthorized, PayloadInvalid, NotSupported, AdapterError) as error:
-        actions.record_reply_attempt_failed(reply.pk, error=str(error), now=now, retry_at=None)
+        record_reply_attempt_failed(reply.pk, error=str(error), now=now, retry_at=None)
         return ReplyStatus.FAILED
-    actions.record_reply_sent(
-        reply.pk, platform_id=sent.platform_id, permalink=sent.permalink, now=now
-    )
+    record_reply_sent(reply.pk, platform_id=sent.platform_id, permalink=sent.permalink, now=now)
     return ReplyStatus.SENT
 
 
@@ -103,18 +191,18 @@ def _settle_unknown(reply: Reply, *, now: datetime, error: str) -> str:
     adapter = adapter_for(channel)
     if adapter.has_idempotency_keys:
         retry_at = _backoff(reply.attempts, now, None)
-        actions.record_reply_attempt_failed(reply.pk, error=error, now=now, retry_at=retry_at)
+        record_reply_attempt_failed(reply.pk, error=error, now=now, retry_at=retry_at)
         return ReplyStatus.APPROVED if retry_at else ReplyStatus.FAILED
     try:
         found = adapter.find_sent_reply(channel, outgoing(reply))
     except AdapterError:
         found = None
     if found is not None:
-        actions.record_reply_sent(
+        record_reply_sent(
             reply.pk, platform_id=found.platform_id, permalink=found.permalink, now=now
         )
         return ReplyStatus.SENT
-    actions.record_reply_attempt_failed(
+    record_reply_attempt_failed(
         reply.pk,
         error=_("Outcome unknown: the platform may have posted it. Check before retrying."),
         now=now,
@@ -141,5 +229,5 @@ def send_pending_replies(*, now: datetime) -> int:
         .values_list("pk", flat=True)[:500]
     )
     for reply_id in due:
-        delay_safely(tasks.send_reply_task, reply_id)
+        delay_safely(SEND_REPLY_TASK, reply_id)
     return len(due) + len(stale)

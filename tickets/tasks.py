@@ -1,16 +1,22 @@
-"""Celery tasks of the tickets app: thin, by id, safe to run twice."""
+"""Celery tasks of the tickets app: thin, by id, safe to run twice. Domain modules enqueue
+them by name through servicedesk.queue; nothing imports this module but Celery."""
+
+from datetime import datetime
 
 from celery import shared_task
 from django.utils import timezone
 
-from tickets import actions, facts, outbox
+from monitoring.models import Channel
+from tickets import actions, facts, outbox, polling
 
 
 @shared_task
 def enforce_sla_task() -> int:
-    """Every SLA_SWEEP_SECONDS (beat entry "tickets.enforce-sla"). Overlapping runs are safe:
-    warnings are claimed by compare-and-set, breaches by their unique clock."""
-    recorded = actions.enforce_sla(now=timezone.now())
+    """Every SLA_SWEEP_SECONDS (beat entry "tickets.enforce-sla"): the SLA sweep, the
+    Wiedervorlage sweep and the auto-close sweep, then the e-mails they asked for.
+    Overlapping runs are safe: warnings are claimed by compare-and-set, breaches by their
+    unique clock, transitions by their source state."""
+    recorded = actions.run_sweeps(now=timezone.now())
     actions.send_pending_notification_emails(now=timezone.now())
     return recorded
 
@@ -45,3 +51,17 @@ def compact_report_facts_task() -> int:
     """Every minute (beat entry "tickets.compact-report-facts"): merge the report-fact rows
     the triggers added into one row per key. Changes no figure; overlapping runs skip."""
     return facts.compact()
+
+
+# Dispatched by monitoring's poll dispatcher (beat entry "monitoring.poll-due-channels") under
+# its historical name; the poll-and-store step is tickets.polling's, so the task lives here.
+@shared_task(name="monitoring.tasks.poll_channel_task")
+def poll_channel_task(channel_id: int, lease_until: str | None = None) -> str:
+    """Poll one channel under the lease the dispatcher took (`lease_until`, ISO 8601).
+    Re-running stores nothing twice: the intake is idempotent, the cursor a compare-and-set,
+    and a poll whose lease was lost does nothing."""
+    channel = Channel.objects.filter(pk=channel_id).first()
+    if channel is None:
+        return "skipped"
+    lease = datetime.fromisoformat(lease_until) if lease_until else None
+    return polling.poll_channel(channel, now=timezone.now(), lease_until=lease).status

@@ -4,6 +4,7 @@ workspace adds its own block below; keep the blocks and their order."""
 from django.urls import path
 
 from tickets.views import (
+    customer,
     dashboard,
     department,
     inbox,
@@ -67,6 +68,12 @@ urlpatterns = [
         department.department_request_detail,
         name="department_request_detail",
     ),
+    # ---- the customer page: identities, tickets, notes, consent, merges
+    path("customers/<int:pk>/", customer.customer_detail, name="customer_detail"),
+    path("customers/<int:pk>/notes/", customer.customer_add_note, name="customer_add_note"),
+    path("customers/<int:pk>/consents/", customer.customer_record_consent, name="customer_consent"),
+    path("customers/<int:pk>/merge/", customer.customer_merge, name="customer_merge"),
+    path("customer-merges/<int:pk>/undo/", customer.merge_undo, name="merge_undo"),
     # ---- search (workspace-2)
     path("search/", search.search, name="search"),
     # ---- team-lead dashboard

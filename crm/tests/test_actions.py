@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 
 from crm import actions
+from tickets import actions as ticket_actions
 from crm.choices import ConsentPurpose, ConsentStatus
 from crm.models import Consent, Customer, CustomerMerge, CustomerNote, SocialIdentity
 from servicedesk.errors import InvalidArgument, NotAllowedForRole
@@ -51,7 +52,7 @@ def test_merge_moves_identities_tickets_notes_and_consents_to_target(agent: Any)
     target = CustomerFactory()
     before = owned_ids(source)
 
-    actions.merge_customers(source, target, actor=agent)
+    ticket_actions.merge_customers(source, target, actor=agent)
 
     assert owned_ids(target) == before
     assert owned_ids(source) == {
@@ -67,7 +68,7 @@ def test_merge_marks_source_merged_and_records_moved_ids(team_lead: Any) -> None
     target = CustomerFactory()
     before = owned_ids(source)
 
-    merge = actions.merge_customers(source, target, actor=team_lead)
+    merge = ticket_actions.merge_customers(source, target, actor=team_lead)
 
     source.refresh_from_db()
     assert source.merged_into_id == target.pk
@@ -84,11 +85,11 @@ def test_undo_moves_exactly_the_merged_rows_back(agent: Any, other_agent: Any) -
     source = customer_with_history(agent)
     target = customer_with_history(agent)
     source_before, target_before = owned_ids(source), owned_ids(target)
-    merge = actions.merge_customers(source, target, actor=agent)
+    merge = ticket_actions.merge_customers(source, target, actor=agent)
     # a ticket the target gets after the merge stays with the target
     later_ticket = TicketFactory(customer=target, mention=False)
 
-    merge = actions.undo_merge(merge, actor=other_agent)
+    merge = ticket_actions.undo_merge(merge, actor=other_agent)
 
     assert owned_ids(source) == source_before
     target_after = owned_ids(target)
@@ -104,28 +105,28 @@ def test_merge_into_itself_is_refused(agent: Any) -> None:
     customer = CustomerFactory()
 
     with pytest.raises(InvalidArgument):
-        actions.merge_customers(customer, customer, actor=agent)
+        ticket_actions.merge_customers(customer, customer, actor=agent)
 
     assert not CustomerMerge.objects.exists()
 
 
 def test_merging_an_already_merged_customer_is_refused(agent: Any) -> None:
     source, target, third = CustomerFactory(), CustomerFactory(), CustomerFactory()
-    actions.merge_customers(source, target, actor=agent)
+    ticket_actions.merge_customers(source, target, actor=agent)
 
     with pytest.raises(actions.CustomerAlreadyMerged):
-        actions.merge_customers(source, third, actor=agent)
+        ticket_actions.merge_customers(source, third, actor=agent)
 
     assert CustomerMerge.objects.count() == 1
 
 
 def test_merging_into_an_already_merged_customer_is_refused(agent: Any) -> None:
     source, target, third = CustomerFactory(), CustomerFactory(), CustomerFactory()
-    actions.merge_customers(source, target, actor=agent)
+    ticket_actions.merge_customers(source, target, actor=agent)
     identity = SocialIdentityFactory(customer=third)
 
     with pytest.raises(actions.CustomerAlreadyMerged):
-        actions.merge_customers(third, source, actor=agent)
+        ticket_actions.merge_customers(third, source, actor=agent)
 
     identity.refresh_from_db()
     assert identity.customer_id == third.pk
@@ -137,34 +138,34 @@ def test_only_agents_and_team_leads_merge(persona: str, request: pytest.FixtureR
     source, target = CustomerFactory(), CustomerFactory()
 
     with pytest.raises(NotAllowedForRole):
-        actions.merge_customers(source, target, actor=actor)
+        ticket_actions.merge_customers(source, target, actor=actor)
 
     source.refresh_from_db()
     assert source.merged_into_id is None
 
 
 def test_cm_may_not_undo_a_merge(agent: Any, cm: Any) -> None:
-    merge = actions.merge_customers(CustomerFactory(), CustomerFactory(), actor=agent)
+    merge = ticket_actions.merge_customers(CustomerFactory(), CustomerFactory(), actor=agent)
 
     with pytest.raises(NotAllowedForRole):
-        actions.undo_merge(merge, actor=cm)
+        ticket_actions.undo_merge(merge, actor=cm)
 
 
 def test_undoing_a_merge_twice_is_refused(agent: Any) -> None:
-    merge = actions.merge_customers(CustomerFactory(), CustomerFactory(), actor=agent)
-    actions.undo_merge(merge, actor=agent)
+    merge = ticket_actions.merge_customers(CustomerFactory(), CustomerFactory(), actor=agent)
+    ticket_actions.undo_merge(merge, actor=agent)
 
     with pytest.raises(actions.MergeAlreadyUndone):
-        actions.undo_merge(merge, actor=agent)
+        ticket_actions.undo_merge(merge, actor=agent)
 
 
 def test_undo_is_refused_while_the_target_is_merged_on(agent: Any) -> None:
     first, second, third = CustomerFactory(), CustomerFactory(), CustomerFactory()
-    first_merge = actions.merge_customers(first, second, actor=agent)
-    actions.merge_customers(second, third, actor=agent)
+    first_merge = ticket_actions.merge_customers(first, second, actor=agent)
+    ticket_actions.merge_customers(second, third, actor=agent)
 
     with pytest.raises(actions.CustomerAlreadyMerged):
-        actions.undo_merge(first_merge, actor=agent)
+        ticket_actions.undo_merge(first_merge, actor=agent)
 
     first.refresh_from_db()
     assert first.merged_into_id == second.pk
@@ -237,7 +238,7 @@ def test_add_customer_note_refuses_blank_text(cm: Any) -> None:
 
 def test_notes_on_a_merged_customer_are_refused(agent: Any) -> None:
     source = CustomerFactory()
-    actions.merge_customers(source, CustomerFactory(), actor=agent)
+    ticket_actions.merge_customers(source, CustomerFactory(), actor=agent)
     source.refresh_from_db()
 
     with pytest.raises(actions.CustomerAlreadyMerged):

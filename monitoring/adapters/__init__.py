@@ -26,3 +26,11 @@ def adapter_class(platform: str) -> type[ChannelAdapter]:
 def adapter_for(channel: Any) -> ChannelAdapter:
     """The adapter instance for a channel (adapters are stateless; config is on the channel)."""
     return adapter_class(channel.platform)()
+
+
+def capabilities_of(channel: Any) -> frozenset[str]:
+    """What the channel's adapter can do; nothing if its platform has no adapter."""
+    try:
+        return frozenset(adapter_class(channel.platform).capabilities)
+    except (ImportError, KeyError, AttributeError):
+        return frozenset()

@@ -2,10 +2,9 @@
 
 from rest_framework.routers import SimpleRouter
 
-from monitoring.api.views import ChannelViewSet, MentionViewSet
+from monitoring.api.views import ChannelViewSet
 
 router = SimpleRouter()
-router.register("mentions", MentionViewSet, basename="mention")
 router.register("channels", ChannelViewSet, basename="channel")
 
 urlpatterns = router.urls

@@ -1,20 +1,13 @@
-"""The monitoring REST API (DESIGN §6): mentions in and out, channels for superusers.
+"""The monitoring REST API (DESIGN §6): channels, for superusers. (Mentions in and out are
+the tickets API's: receiving a mention opens or joins its ticket.)
 
-Thin: validation by the serializers, writes by monitoring.actions and tickets.intake.
+Thin: validation by the serializers, writes by monitoring.actions.
 """
 
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import timezone
-from django.utils.translation import gettext as _
-from drf_spectacular.utils import (
-    OpenApiExample,
-    OpenApiResponse,
-    PolymorphicProxySerializer,
-    extend_schema,
-    extend_schema_view,
-)
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -22,109 +15,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from monitoring import actions
-from monitoring.api.permissions import IsSuperuser, MayPushMentions, visible_mentions
+from monitoring.api.permissions import IsSuperuser
 from monitoring.api.serializers import (
-    BATCH_MAX_ITEMS,
     ChannelCreatedSerializer,
     ChannelSecretSerializer,
     ChannelSerializer,
     ChannelUpdateSerializer,
-    MentionBatchResultSerializer,
-    MentionInput,
-    MentionResultSerializer,
-    MentionSerializer,
-    validate_mentions,
 )
-from monitoring.filters import ChannelFilter, MentionFilter
-from monitoring.models import Channel, Mention
-from servicedesk.api import BatchInvalid
-
-MENTION_PUSH = PolymorphicProxySerializer(
-    component_name="MentionPush",
-    serializers=[MentionInput, MentionInput(many=True)],
-    resource_type_field_name=None,
-    many=False,
-)
-MENTION_PUSH_RESULT = PolymorphicProxySerializer(
-    component_name="MentionPushResult",
-    serializers=[MentionResultSerializer, MentionBatchResultSerializer],
-    resource_type_field_name=None,
-    many=False,
-)
-
-
-def _invalid_body(message: str) -> serializers.ValidationError:
-    return serializers.ValidationError({"non_field_errors": [message]})
-
-
-@extend_schema_view(
-    list=extend_schema(summary="Mentions (filter by channel, time range, ticket)"),
-)
-class MentionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """`GET /api/v1/mentions/` and `POST /api/v1/mentions/` (one mention or a batch)."""
-
-    serializer_class = MentionSerializer
-    filterset_class = MentionFilter
-    permission_classes = [IsAuthenticated, MayPushMentions]
-
-    def get_queryset(self) -> QuerySet[Mention]:
-        return (
-            visible_mentions(self.request.user)
-            .select_related("channel")
-            .order_by("-received_at", "-id")
-        )
-
-    @extend_schema(
-        summary="Push one mention or a batch of 1 to 1,000",
-        request=MENTION_PUSH,
-        responses={200: MENTION_PUSH_RESULT, 201: MENTION_PUSH_RESULT},
-        examples=[
-            OpenApiExample(
-                "One mention",
-                request_only=True,
-                value={
-                    "channel": "twitter",
-                    "external_id": "2119672633978683046",
-                    "author": {"handle": "@maike_unterwegs", "display_name": "Maike"},
-                    "text": "@ZugPlus_hilft ZX 204 ohne Bordbistro?",
-                    "created_at": "2026-11-09T07:05:12+01:00",
-                },
-            )
-        ],
-    )
-    def create(self, request: Request) -> Response:
-        """All or nothing: one invalid item answers 400 with the errors of every invalid
-        item, and nothing is stored. 201 when anything was created, else 200."""
-        now = timezone.now()
-        body = request.data
-        is_batch = isinstance(body, list)
-        if not is_batch and not isinstance(body, dict):
-            raise _invalid_body(
-                _("The body must be a JSON object (one mention) or an array of mentions.")
-            )
-        if is_batch and not body:
-            raise _invalid_body(_("The batch is empty: send 1 to 1,000 mentions."))
-        if is_batch and len(body) > BATCH_MAX_ITEMS:
-            raise _invalid_body(
-                _("A batch holds at most %(limit)s mentions; this one has %(count)s.")
-                % {"limit": f"{BATCH_MAX_ITEMS:,}", "count": f"{len(body):,}"}
-            )
-        items = body if is_batch else [body]
-        valid, errors = validate_mentions(items, now=now)
-        if errors:
-            if is_batch:
-                raise BatchInvalid(errors)
-            raise serializers.ValidationError(errors[0]["errors"])
-        results = actions.receive_mention_batch(
-            [(item.channel, item.mention) for item in valid], now=now
-        )
-        answers = [
-            {"id": result.mention_id, "ticket": result.ticket_id, "status": result.status}
-            for result in results
-        ]
-        created = any(answer["status"] == "created" for answer in answers)
-        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        return Response({"results": answers} if is_batch else answers[0], status=code)
+from monitoring.filters import ChannelFilter
+from monitoring.models import Channel
 
 
 @extend_schema_view(

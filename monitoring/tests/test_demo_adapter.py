@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from monitoring import actions
+from tickets import polling
 from monitoring.adapters.base import OutgoingReply
 from monitoring.adapters.demo import DemoAdapter, _plan, corpus
 from monitoring.models import Mention
@@ -80,12 +80,12 @@ def test_a_demo_poll_re_run_after_a_crash_stores_nothing_twice(demo_channel):
     demo_channel.save(update_fields=["cursor"])
     with time_machine.travel(NOW, tick=False):
         expected = len(DemoAdapter().fetch(demo_channel, str(step)).mentions)
-        actions.poll_channel(demo_channel, now=NOW)
+        polling.poll_channel(demo_channel, now=NOW)
     # the cursor is put back, as if the commit had been lost
     type(demo_channel).objects.filter(pk=demo_channel.pk).update(cursor=str(step), next_poll_at=NOW)
 
     with time_machine.travel(NOW + timedelta(seconds=1), tick=False):
-        outcome = actions.poll_channel(demo_channel, now=NOW + timedelta(seconds=1))
+        outcome = polling.poll_channel(demo_channel, now=NOW + timedelta(seconds=1))
 
     assert (outcome.created, outcome.duplicates) == (0, expected)
     assert Mention.objects.filter(channel=demo_channel).count() == expected
@@ -99,7 +99,7 @@ def test_a_follow_up_threads_into_the_ticket_of_the_earlier_mention_and_reopens_
     at = NOW
     for _step in range(follow_up_step):
         with time_machine.travel(at, tick=False):
-            actions.poll_channel(demo_channel, now=at)
+            polling.poll_channel(demo_channel, now=at)
         at += timedelta(seconds=5)
     with time_machine.travel(at, tick=False):
         follow_ups = [
@@ -110,7 +110,7 @@ def test_a_follow_up_threads_into_the_ticket_of_the_earlier_mention_and_reopens_
 
     # when the next poll brings the follow-up
     with time_machine.travel(at, tick=False):
-        actions.poll_channel(demo_channel, now=at)
+        polling.poll_channel(demo_channel, now=at)
 
     # then it joins the parent's ticket and, being the customer's, moves it back to work
     follow_up = Mention.objects.get(channel=demo_channel, external_id=follow_ups[0].external_id)
@@ -128,7 +128,7 @@ def test_an_answer_to_a_sent_reply_threads_into_the_replys_ticket(demo_channel, 
     demo_channel.cursor = str(first_step)
     demo_channel.save(update_fields=["cursor"])
     with time_machine.travel(NOW, tick=False):
-        actions.poll_channel(demo_channel, now=NOW)
+        polling.poll_channel(demo_channel, now=NOW)
     mention = Mention.objects.filter(channel=demo_channel).order_by("pk").first()
     reply = ReplyFactory(ticket=mention.ticket, in_reply_to_mention=mention, author=agent)
     reply = force_reply_status(reply, ReplyStatus.APPROVED, next_attempt_at=NOW)
@@ -141,7 +141,7 @@ def test_an_answer_to_a_sent_reply_threads_into_the_replys_ticket(demo_channel, 
         cursor=str(answer_step), next_poll_at=NOW
     )
     with time_machine.travel(NOW + timedelta(seconds=5), tick=False):
-        actions.poll_channel(demo_channel, now=NOW + timedelta(seconds=5))
+        polling.poll_channel(demo_channel, now=NOW + timedelta(seconds=5))
 
     # then the customer's answer joins the reply's ticket
     answers = Mention.objects.filter(channel=demo_channel, in_reply_to=reply.platform_id)

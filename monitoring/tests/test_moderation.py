@@ -3,7 +3,7 @@ and recorded only once the platform accepted."""
 
 import pytest
 
-from monitoring import actions
+from tickets import actions
 from monitoring.models import Mention
 from monitoring.tests.fakeplatform import FakeResponse
 from servicedesk.errors import NotAllowedForRole

@@ -134,7 +134,7 @@ def test_a_crash_after_the_webhook_accepted_is_resent_with_the_same_key_and_post
     reply = _approved_reply(channel)
     receiver = IdempotentReceiver()
     fake_platform.serve("POST", HOOK, receiver)
-    with patch.object(actions, "record_reply_sent", side_effect=RuntimeError("worker killed")):
+    with patch.object(outbox, "record_reply_sent", side_effect=RuntimeError("worker killed")):
         with pytest.raises(RuntimeError):
             outbox.deliver_reply(reply.pk, now=NOW)
     stuck = Reply.objects.get(pk=reply.pk)
@@ -168,7 +168,7 @@ def test_a_crash_on_a_platform_without_keys_is_settled_by_finding_the_post(
     reply = _twitter_reply(platform_channel)
     fake_platform.serve_payload("POST", "/2/tweets", "twitter/tweet_created")
     fake_platform.serve_payload("GET", "/2/users/1000/tweets", "twitter/user_tweets")
-    with patch.object(actions, "record_reply_sent", side_effect=RuntimeError("worker killed")):
+    with patch.object(outbox, "record_reply_sent", side_effect=RuntimeError("worker killed")):
         with pytest.raises(RuntimeError):
             outbox.deliver_reply(reply.pk, now=NOW)
 
@@ -187,7 +187,7 @@ def test_a_crash_on_a_platform_without_keys_ends_failed_when_the_post_is_not_fou
     reply = _twitter_reply(platform_channel)
     fake_platform.serve_payload("POST", "/2/tweets", "twitter/tweet_created")
     fake_platform.serve_payload("GET", "/2/users/1000/tweets", "twitter/mentions_empty")
-    with patch.object(actions, "record_reply_sent", side_effect=RuntimeError("worker killed")):
+    with patch.object(outbox, "record_reply_sent", side_effect=RuntimeError("worker killed")):
         with pytest.raises(RuntimeError):
             outbox.deliver_reply(reply.pk, now=NOW)
 

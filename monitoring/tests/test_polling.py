@@ -1,4 +1,4 @@
-"""monitoring.actions.poll_channel and the dispatcher: leases, cursors, health, backoff, and
+"""monitoring.polling.poll_channel and the dispatcher: leases, cursors, health, backoff, and
 a poll interrupted between fetch and commit."""
 
 import logging
@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from monitoring import actions
+from tickets import polling
 from monitoring.models import Channel, Mention
 from monitoring.tests.conftest import TOKEN
 from monitoring.tests.fakeplatform import FakeResponse
@@ -40,7 +41,7 @@ def test_poll_stores_mentions_through_the_intake_and_advances_cursor_and_health(
 ):
     _serve_first_poll(fake_platform)
 
-    outcome = actions.poll_channel(mastodon, now=NOW)
+    outcome = polling.poll_channel(mastodon, now=NOW)
 
     channel = Channel.objects.get(pk=mastodon.pk)
     assert (outcome.status, outcome.created) == ("polled", 3)
@@ -56,12 +57,12 @@ def test_poll_stores_mentions_through_the_intake_and_advances_cursor_and_health(
 
 def test_next_poll_continues_from_the_stored_cursor(fake_platform, mastodon):
     _serve_first_poll(fake_platform)
-    actions.poll_channel(mastodon, now=NOW)
+    polling.poll_channel(mastodon, now=NOW)
     fake_platform.serve_payload(
         "GET", NOTIFICATIONS, "mastodon/notifications_new", "mastodon/notifications_empty"
     )
 
-    outcome = actions.poll_channel(mastodon, now=NOW + timedelta(seconds=60))
+    outcome = polling.poll_channel(mastodon, now=NOW + timedelta(seconds=60))
 
     assert outcome.created == 1
     assert Channel.objects.get(pk=mastodon.pk).cursor == "5004"
@@ -71,7 +72,7 @@ def test_next_poll_continues_from_the_stored_cursor(fake_platform, mastodon):
 def test_a_channel_not_due_yet_is_not_polled(fake_platform, mastodon):
     _serve_first_poll(fake_platform)
 
-    outcome = actions.poll_channel(mastodon, now=NOW - timedelta(seconds=2))
+    outcome = polling.poll_channel(mastodon, now=NOW - timedelta(seconds=2))
 
     assert outcome.status == "skipped"
     assert fake_platform.requests == []
@@ -81,7 +82,7 @@ def test_a_leased_channel_is_not_polled_a_second_time(fake_platform, mastodon):
     _serve_first_poll(fake_platform)
     lease = actions.claim_poll_lease(mastodon, now=NOW)
 
-    outcome = actions.poll_channel(mastodon, now=NOW + timedelta(seconds=1))
+    outcome = polling.poll_channel(mastodon, now=NOW + timedelta(seconds=1))
 
     assert lease is not None and outcome.status == "skipped"
     assert fake_platform.requests == []
@@ -93,7 +94,7 @@ def test_a_poll_whose_lease_was_taken_over_does_nothing(fake_platform, mastodon)
     later = old_lease + timedelta(seconds=1)
     actions.claim_poll_lease(mastodon, now=later)  # the old lease expired: someone else's now
 
-    outcome = actions.poll_channel(mastodon, now=later, lease_until=old_lease)
+    outcome = polling.poll_channel(mastodon, now=later, lease_until=old_lease)
 
     assert outcome.status == "skipped"
     assert fake_platform.requests == []
@@ -104,7 +105,7 @@ def test_dispatcher_leases_each_due_channel_once_even_if_run_twice(platform_chan
     platform_channel("mastodon", slug="later", next_poll_at=NOW + timedelta(seconds=1))
     platform_channel("mastodon", slug="inactive", next_poll_at=NOW, is_active=False)
 
-    with patch("monitoring.tasks.poll_channel_task.delay") as delay:
+    with patch("tickets.tasks.poll_channel_task.delay") as delay:
         first = actions.dispatch_due_polls(now=NOW)
         second = actions.dispatch_due_polls(now=NOW)
 
@@ -117,11 +118,11 @@ def test_a_channel_whose_poll_task_was_lost_is_dispatched_again_after_its_lease(
     platform_channel,
 ):
     due = platform_channel("mastodon", slug="due", next_poll_at=NOW)
-    with patch("monitoring.tasks.poll_channel_task.delay"):
+    with patch("tickets.tasks.poll_channel_task.delay"):
         actions.dispatch_due_polls(now=NOW)
     lease_end = Channel.objects.get(pk=due.pk).poll_lease_until
 
-    with patch("monitoring.tasks.poll_channel_task.delay") as delay:
+    with patch("tickets.tasks.poll_channel_task.delay") as delay:
         at_lease_end = actions.dispatch_due_polls(now=lease_end)
         after = actions.dispatch_due_polls(now=lease_end + timedelta(microseconds=1))
 
@@ -130,12 +131,12 @@ def test_a_channel_whose_poll_task_was_lost_is_dispatched_again_after_its_lease(
 
 
 def test_poll_task_polls_under_the_dispatchers_lease(fake_platform, mastodon):
-    from monitoring import tasks
+    from tickets import tasks
 
     _serve_first_poll(fake_platform)
     lease = actions.claim_poll_lease(mastodon, now=NOW)
 
-    with patch("monitoring.tasks.timezone.now", return_value=NOW + timedelta(seconds=1)):
+    with patch("tickets.tasks.timezone.now", return_value=NOW + timedelta(seconds=1)):
         status = tasks.poll_channel_task(mastodon.pk, lease.isoformat())
 
     assert status == "polled"
@@ -145,7 +146,7 @@ def test_poll_task_polls_under_the_dispatchers_lease(fake_platform, mastodon):
 def test_429_polls_again_after_retry_after(fake_platform, mastodon):
     fake_platform.serve("GET", NOTIFICATIONS, FakeResponse(429, "", {"Retry-After": "120"}))
 
-    outcome = actions.poll_channel(mastodon, now=NOW)
+    outcome = polling.poll_channel(mastodon, now=NOW)
 
     channel = Channel.objects.get(pk=mastodon.pk)
     assert outcome.status == "unavailable"
@@ -158,9 +159,9 @@ def test_429_polls_again_after_retry_after(fake_platform, mastodon):
 def test_5xx_backs_off_exponentially(fake_platform, mastodon):
     fake_platform.serve("GET", NOTIFICATIONS, FakeResponse(502, "Bad Gateway"))
 
-    actions.poll_channel(mastodon, now=NOW)
+    polling.poll_channel(mastodon, now=NOW)
     first = Channel.objects.get(pk=mastodon.pk)
-    actions.poll_channel(mastodon, now=first.next_poll_at)
+    polling.poll_channel(mastodon, now=first.next_poll_at)
     second = Channel.objects.get(pk=mastodon.pk)
 
     assert first.next_poll_at == NOW + timedelta(seconds=120)  # 60 s × 2¹
@@ -173,12 +174,12 @@ def test_repeated_failures_mark_the_channel_unhealthy_and_success_heals_it(fake_
     fake_platform.serve("GET", NOTIFICATIONS, FakeResponse(500, ""))
     at = NOW
     for _attempt in range(actions.UNHEALTHY_AFTER_FAILURES):
-        actions.poll_channel(mastodon, now=at)
+        polling.poll_channel(mastodon, now=at)
         at = Channel.objects.get(pk=mastodon.pk).next_poll_at
     unhealthy = Channel.objects.get(pk=mastodon.pk)
     _serve_first_poll(fake_platform)
 
-    actions.poll_channel(mastodon, now=at)
+    polling.poll_channel(mastodon, now=at)
 
     healed = Channel.objects.get(pk=mastodon.pk)
     assert unhealthy.is_healthy is False
@@ -188,7 +189,7 @@ def test_repeated_failures_mark_the_channel_unhealthy_and_success_heals_it(fake_
 def test_401_marks_the_channel_unhealthy_and_stops_polling_until_resumed(fake_platform, mastodon):
     fake_platform.serve("GET", NOTIFICATIONS, FakeResponse(401, {"error": "The token is invalid"}))
 
-    outcome = actions.poll_channel(mastodon, now=NOW)
+    outcome = polling.poll_channel(mastodon, now=NOW)
 
     channel = Channel.objects.get(pk=mastodon.pk)
     assert outcome.status == "unauthorized"
@@ -212,7 +213,7 @@ def test_a_channel_created_through_the_action_is_due_for_its_first_poll_at_once(
 def test_malformed_payload_is_recorded_and_backed_off(fake_platform, mastodon, caplog):
     fake_platform.serve("GET", NOTIFICATIONS, FakeResponse(200, "[{"))
 
-    outcome = actions.poll_channel(mastodon, now=NOW)
+    outcome = polling.poll_channel(mastodon, now=NOW)
 
     channel = Channel.objects.get(pk=mastodon.pk)
     assert outcome.status == "invalid"
@@ -226,7 +227,7 @@ def test_credentials_never_reach_last_error_or_the_logs(fake_platform, mastodon,
     caplog.set_level(logging.DEBUG)
     fake_platform.serve("GET", NOTIFICATIONS, FakeResponse(401, f"token {TOKEN} revoked"))
 
-    actions.poll_channel(mastodon, now=NOW)
+    polling.poll_channel(mastodon, now=NOW)
 
     channel = Channel.objects.get(pk=mastodon.pk)
     assert "***" in channel.last_error
@@ -239,22 +240,22 @@ def test_a_poll_interrupted_between_fetch_and_commit_stores_every_mention_exactl
 ):
     # given a worker that dies after the intake ran but before the transaction committed
     _serve_first_poll(fake_platform)
-    real_receive = actions.intake.receive_mentions
+    real_receive = polling.intake.receive_mentions
 
     def receive_then_die(*args, **kwargs):
         real_receive(*args, **kwargs)
         raise SystemExit("worker killed")
 
-    with patch.object(actions.intake, "receive_mentions", receive_then_die):
+    with patch.object(polling.intake, "receive_mentions", receive_then_die):
         with pytest.raises(SystemExit):
-            actions.poll_channel(mastodon, now=NOW)
+            polling.poll_channel(mastodon, now=NOW)
     interrupted = Channel.objects.get(pk=mastodon.pk)
     stored_before_rerun = Mention.objects.filter(channel=mastodon).count()
 
     # when the poll runs again once the dead worker's lease has expired
     _serve_first_poll(fake_platform)
     rerun_at = interrupted.poll_lease_until + timedelta(seconds=1)
-    outcome = actions.poll_channel(mastodon, now=rerun_at)
+    outcome = polling.poll_channel(mastodon, now=rerun_at)
 
     # then nothing was lost or stored twice, and the cursor moved only with the commit
     assert (interrupted.cursor, stored_before_rerun) == ("", 0)
@@ -267,12 +268,12 @@ def test_a_poll_interrupted_between_fetch_and_commit_stores_every_mention_exactl
 
 def test_a_poll_re_run_after_a_commit_stores_nothing_twice(fake_platform, mastodon):
     _serve_first_poll(fake_platform)
-    actions.poll_channel(mastodon, now=NOW)
+    polling.poll_channel(mastodon, now=NOW)
     # the platform reports the same mentions again (e.g. an old cursor was restored)
     Channel.objects.filter(pk=mastodon.pk).update(cursor="", next_poll_at=NOW)
     _serve_first_poll(fake_platform)
 
-    outcome = actions.poll_channel(mastodon, now=NOW + timedelta(seconds=1))
+    outcome = polling.poll_channel(mastodon, now=NOW + timedelta(seconds=1))
 
     assert (outcome.created, outcome.duplicates) == (0, 3)
     assert Mention.objects.filter(channel=mastodon).count() == 3
@@ -281,7 +282,7 @@ def test_a_poll_re_run_after_a_commit_stores_nothing_twice(fake_platform, mastod
 def test_a_poll_that_lost_the_race_for_the_cursor_writes_nothing(fake_platform, mastodon):
     # given another poll that advanced the cursor while this one was fetching
     _serve_first_poll(fake_platform)
-    real_fetch = actions.adapter_for(mastodon).fetch
+    real_fetch = polling.adapter_for(mastodon).fetch
 
     def fetch_while_cursor_moves(channel, cursor):
         result = real_fetch(channel, cursor)
@@ -291,7 +292,7 @@ def test_a_poll_that_lost_the_race_for_the_cursor_writes_nothing(fake_platform, 
     with patch(
         "monitoring.adapters.mastodon.MastodonAdapter.fetch", side_effect=fetch_while_cursor_moves
     ):
-        outcome = actions.poll_channel(mastodon, now=NOW)
+        outcome = polling.poll_channel(mastodon, now=NOW)
 
     assert outcome.status == "conflict"
     assert Mention.objects.filter(channel=mastodon).count() == 0
@@ -301,7 +302,7 @@ def test_a_poll_that_lost_the_race_for_the_cursor_writes_nothing(fake_platform, 
 def test_webhook_channels_are_not_polled(platform_channel, fake_platform):
     channel = platform_channel("webhook", next_poll_at=NOW)
 
-    outcome = actions.poll_channel(channel, now=NOW)
+    outcome = polling.poll_channel(channel, now=NOW)
 
     assert outcome.status == "skipped"
     assert Channel.objects.get(pk=channel.pk).next_poll_at is None

@@ -1,11 +1,11 @@
 """Template helpers of the browser workspace: role navigation, SLA countdowns, times in the
-user's time zone, bidi-isolated user text and the notification count."""
+user's time zone and bidi-isolated user text."""
 
 from datetime import datetime
 from typing import Any
 
 from django import template
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -19,12 +19,9 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def nav_link(context: template.Context, url_name: str, label: str, shortcut: str = "") -> str:
-    """A navigation link, marked current on its own page; nothing if the URL does not exist
-    (yet), so pages render while other parts of the workspace are being built."""
-    try:
-        href = reverse(url_name)
-    except NoReverseMatch:
-        return ""
+    """A navigation link, marked current on its own page. A URL name that does not exist is
+    an error (NoReverseMatch), never a silently missing link."""
+    href = reverse(url_name)
     request = context.get("request")
     match = getattr(request, "resolver_match", None)
     current = match is not None and match.view_name == url_name
@@ -48,16 +45,6 @@ def user_roles(user: Any) -> dict[str, bool]:
         "expert": roles.is_department_expert(user),
         "staff": roles.is_desk_staff(user) or bool(getattr(user, "is_superuser", False)),
     }
-
-
-@register.simple_tag
-def unread_notification_count(user: Any) -> int:
-    """Unread notifications of `user` (one query, served by a partial index)."""
-    from tickets.models import Notification
-
-    if not getattr(user, "is_authenticated", False):
-        return 0
-    return Notification.objects.for_user(user).unread().count()
 
 
 @register.filter

@@ -1,20 +1,17 @@
-"""Who may see what in the tickets API. Role rules are the predicates of tickets.models,
-checked by the actions (403); visibility is `visible_to(...)` (404)."""
+"""DRF permission classes of the tickets API; the rules are tickets.access's."""
 
 from typing import Any
 
-from django.db.models import QuerySet
+from rest_framework import permissions
 
-from servicedesk import roles
-from tickets.models import Reply, Ticket
-
-
-def visible_tickets(user: Any) -> QuerySet[Ticket]:
-    return Ticket.objects.visible_to(user)
+from tickets import access
 
 
-def visible_replies(user: Any) -> QuerySet[Reply]:
-    """Replies of the tickets `user` may see (the same rule as the tickets)."""
-    if roles.sees_all_tickets(user):
-        return Reply.objects.all()
-    return Reply.objects.none()
+class MayPushMentions(permissions.BasePermission):
+    """Reading mentions is for every signed-in user (filtered by visibility); pushing is for
+    api_client accounts and superusers."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return access.may_push_mentions(request.user)

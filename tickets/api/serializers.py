@@ -18,8 +18,6 @@ from monitoring.models import Mention
 from tickets import sla
 from tickets.choices import DismissReason, ReplyKind, ReplyVisibility, TicketState
 from tickets.models import (
-    HUMAN_TRANSITIONS,
-    SYSTEM_TRANSITIONS,
     Department,
     Notification,
     Reply,
@@ -28,6 +26,7 @@ from tickets.models import (
     TicketNote,
     Topic,
 )
+from tickets.transitions import HUMAN_TRANSITIONS, SYSTEM_TRANSITIONS
 
 User = get_user_model()
 
@@ -398,6 +397,25 @@ class DismissInput(serializers.Serializer):
         if attrs["reason"] != DismissReason.DUPLICATE:
             attrs["duplicate_of"] = None
         return attrs
+
+
+# The input of each human transition of tickets.transitions: its arguments, by the same names
+# (a test holds each serializer's fields to the table's arguments).
+TRANSITION_INPUTS: dict[str, type[serializers.Serializer]] = {
+    "assign_to_support": AssignToSupportInput,
+    "return_to_cm": ReasonInput,
+    "take": TakeInput,
+    "release": ReasonInput,
+    "request_private_data": RequestPrivateDataInput,
+    "ask_department": AskDepartmentInput,
+    "withdraw_department_request": ReasonInput,
+    "close_no_response": NoArgumentsInput,
+    "schedule_resubmission": ScheduleResubmissionInput,
+    "resolve": NoArgumentsInput,
+    "mark_unsolvable": MarkUnsolvableInput,
+    "dismiss": DismissInput,
+    "reopen": ReasonInput,
+}
 
 
 class TransitionRequestSerializer(serializers.Serializer):

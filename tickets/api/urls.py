@@ -2,9 +2,11 @@
 
 from rest_framework.routers import SimpleRouter
 
+from tickets.api.mentions import MentionViewSet
 from tickets.api.views import NotificationViewSet, ReplyViewSet, TicketViewSet
 
 router = SimpleRouter()
+router.register("mentions", MentionViewSet, basename="mention")
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("replies", ReplyViewSet, basename="reply")
 router.register("notifications", NotificationViewSet, basename="notification")

@@ -3,7 +3,6 @@ review, notifications. Thin: serializers validate shape, tickets.actions does ev
 and enforces every rule (403/409).
 """
 
-from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -17,26 +16,17 @@ from rest_framework.response import Response
 from monitoring.models import Mention
 from servicedesk.api import PageNumberPagination
 from servicedesk.errors import StaleState, SystemTransitionOnly
-from tickets import actions
-from tickets.api.permissions import visible_replies, visible_tickets
+from tickets import access, actions
 from tickets.api.serializers import (
-    AskDepartmentInput,
-    AssignToSupportInput,
+    TRANSITION_INPUTS,
     ConfirmPostedInput,
-    DismissInput,
     MarkedReadSerializer,
-    MarkUnsolvableInput,
-    NoArgumentsInput,
     NoteInput,
     NoteSerializer,
     NotificationSerializer,
-    ReasonInput,
     RejectInput,
     ReplyInput,
     ReplySerializer,
-    RequestPrivateDataInput,
-    ScheduleResubmissionInput,
-    TakeInput,
     TicketDetailSerializer,
     TicketSerializer,
     TransitionInput,
@@ -44,27 +34,9 @@ from tickets.api.serializers import (
 )
 from tickets.filters import NotificationFilter, TicketFilter
 from tickets.models import Notification, Reply, SlaClock, Ticket
+from tickets.reply_context import render_template_text
 
 ID_PATTERN = r"[0-9]{1,19}"
-
-# The human transitions of DESIGN §3.1: the input serializer of each and the one action it
-# calls. System transitions (customer_replied, department_answered, resubmission_due) are
-# not here: asking for them answers 403.
-TRANSITIONS: dict[str, tuple[type[serializers.Serializer], Callable[..., Ticket]]] = {
-    "assign_to_support": (AssignToSupportInput, actions.assign_to_support),
-    "return_to_cm": (ReasonInput, actions.return_to_cm),
-    "take": (TakeInput, actions.take_ticket),
-    "release": (ReasonInput, actions.release_ticket),
-    "request_private_data": (RequestPrivateDataInput, actions.request_private_data),
-    "ask_department": (AskDepartmentInput, actions.ask_department),
-    "withdraw_department_request": (ReasonInput, actions.withdraw_department_request),
-    "close_no_response": (NoArgumentsInput, actions.close_no_response),
-    "schedule_resubmission": (ScheduleResubmissionInput, actions.schedule_resubmission),
-    "resolve": (NoArgumentsInput, actions.resolve_ticket),
-    "mark_unsolvable": (MarkUnsolvableInput, actions.mark_unsolvable),
-    "dismiss": (DismissInput, actions.dismiss_ticket),
-    "reopen": (ReasonInput, actions.reopen_ticket),
-}
 
 
 @extend_schema_view(
@@ -78,7 +50,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def get_queryset(self) -> QuerySet[Ticket]:
         return (
-            visible_tickets(self.request.user)
+            access.visible_tickets(self.request.user)
             .select_related("channel", "customer", "assignee", "topic")
             .order_by("-opened_at", "-id")
         )
@@ -124,19 +96,20 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         command = TransitionInput(data=request.data)
         command.is_valid(raise_exception=True)
         name = command.validated_data["transition"]
-        if name not in TRANSITIONS:
+        if name not in actions.TRANSITION_ACTIONS:
             raise SystemTransitionOnly(transition=name)
-        input_class, perform = TRANSITIONS[name]
-        arguments = input_class(
+        arguments = TRANSITION_INPUTS[name](
             data=request.data,
-            context={"ticket": ticket, "tickets": visible_tickets(request.user)},
+            context={"ticket": ticket, "tickets": access.visible_tickets(request.user)},
         )
         arguments.is_valid(raise_exception=True)
         actions.ensure_may_perform(request.user, ticket, name)
         expected_state = command.validated_data.get("expected_state")
         if expected_state and expected_state != ticket.state:
             raise StaleState(expected=expected_state, actual=ticket.state)
-        ticket = perform(ticket, actor=request.user, **arguments.validated_data)
+        ticket = actions.TRANSITION_ACTIONS[name](
+            ticket, actor=request.user, **arguments.validated_data
+        )
         return Response(self._detail(ticket))
 
     @extend_schema(request=NoteInput, responses={201: NoteSerializer}, summary="Internal note")
@@ -157,7 +130,12 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data = command.validated_data
         text = data["text"]
         if not text.strip() and data.get("template") is not None:
-            text = actions.render_template_text(data["template"], ticket=ticket, actor=request.user)
+            text = render_template_text(
+                data["template"],
+                ticket=ticket,
+                actor=request.user,
+                mention=data.get("in_reply_to_mention"),
+            )
         reply = actions.create_reply(
             ticket,
             actor=request.user,
@@ -179,7 +157,7 @@ class ReplyViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     lookup_value_regex = ID_PATTERN
 
     def get_queryset(self) -> QuerySet[Reply]:
-        return visible_replies(self.request.user).select_related("author", "reviewer")
+        return access.visible_replies(self.request.user).select_related("author", "reviewer")
 
     def _answer(self, reply: Reply) -> Response:
         return Response(ReplySerializer(self.get_queryset().get(pk=reply.pk)).data)

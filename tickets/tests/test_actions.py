@@ -14,7 +14,7 @@ from servicedesk.errors import (
     SelfApprovalNotAllowed,
     StaleState,
 )
-from tickets import actions
+from tickets import actions, outbox
 from tickets.choices import ReplyKind, ReplyStatus, TicketEventKind, TicketState
 from tickets.models import Reply, Ticket, TicketEvent
 from tickets.tests.factories import TicketFactory, UserFactory
@@ -195,8 +195,8 @@ def test_replies_answer_a_mention_of_their_own_ticket(agent: Any) -> None:
 def test_a_failed_delivery_can_be_retried_by_a_person(agent: Any, other_agent: Any) -> None:
     ticket = force_state(TicketFactory(), TicketState.IN_PROGRESS, assignee=agent)
     reply = actions.approve_reply(_pending_reply(ticket, agent), actor=other_agent)
-    actions.claim_reply_for_sending(reply.pk, now=timezone.now())
-    failed = actions.record_reply_attempt_failed(
+    outbox.claim_reply_for_sending(reply.pk, now=timezone.now())
+    failed = outbox.record_reply_attempt_failed(
         reply.pk, error="HTTP 400", now=timezone.now(), retry_at=None
     )
     assert failed.status == ReplyStatus.FAILED

@@ -174,7 +174,7 @@ def expert_blocked_urls(ticket: Any, customer: Customer) -> list[str]:
         reverse("tickets:ticket_add_note", args=[ticket.pk]),
         reverse("tickets:review_queue"),
         reverse("tickets:search") + "?q=Paket",
-        reverse("crm:customer_detail", args=[customer.pk]),
+        reverse("tickets:customer_detail", args=[customer.pk]),
         reverse("guidelines:page"),
         reverse("guidelines:page_edit"),
         "/admin/",

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from monitoring.adapters.base import RawAuthor, RawMention
 from monitoring.choices import Platform
-from tickets import actions, sla
+from tickets import actions, outbox, sla
 from tickets.choices import (
     NotificationKind,
     Priority,
@@ -98,9 +98,9 @@ def _send(ticket: Ticket, author: Any, reviewer: Any, *, kind: str, visibility: 
     reply = actions.submit_reply(reply, actor=author)
     if reply.status == ReplyStatus.PENDING_REVIEW:
         reply = actions.approve_reply(reply, actor=reviewer)
-    claimed = actions.claim_reply_for_sending(reply.pk, now=timezone.now())
+    claimed = outbox.claim_reply_for_sending(reply.pk, now=timezone.now())
     assert claimed is not None
-    return actions.record_reply_sent(
+    return outbox.record_reply_sent(
         reply.pk, platform_id=f"p-{reply.pk}", permalink="", now=timezone.now()
     )
 
@@ -196,8 +196,8 @@ def test_the_clock_stops_when_the_reply_is_sent_not_when_it_is_approved(
     actions.approve_reply(reply, actor=other_agent)
 
     assert ticket.clocks.get().stopped_at is None  # review time counts
-    actions.claim_reply_for_sending(reply.pk, now=timezone.now())
-    actions.record_reply_sent(reply.pk, platform_id="x1", permalink="", now=timezone.now())
+    outbox.claim_reply_for_sending(reply.pk, now=timezone.now())
+    outbox.record_reply_sent(reply.pk, platform_id="x1", permalink="", now=timezone.now())
 
     clock = ticket.clocks.get()
     assert clock.stopped_at is not None and not clock.is_cancelled
@@ -469,10 +469,10 @@ def test_wiedervorlage_falls_due_at_eight_and_notifies_the_assignee(agent: Any) 
         )
     due = datetime(2026, 3, 30, 6, 0, tzinfo=UTC)  # 08:00 Berlin, summer time
 
-    actions.enforce_sla(now=due - timedelta(seconds=1))
+    actions.fire_due_resubmissions(now=due - timedelta(seconds=1))
     ticket.refresh_from_db()
     assert ticket.state == TicketState.RESUBMISSION
-    actions.enforce_sla(now=due)
+    actions.fire_due_resubmissions(now=due)
 
     ticket.refresh_from_db()
     assert (ticket.state, ticket.follow_up_due_at, ticket.handover_reference) == (
@@ -494,9 +494,9 @@ def test_waiting_for_private_data_closes_after_seven_days(agent: Any) -> None:
     ticket = force_state(_open_ticket(), TicketState.WAITING_CUSTOMER, assignee=agent)
     Ticket.objects.filter(pk=ticket.pk).update(state_changed_at=T0)
 
-    actions.enforce_sla(now=T0 + timedelta(days=7) - timedelta(seconds=1))
+    actions.close_unanswered_private_requests(now=T0 + timedelta(days=7) - timedelta(seconds=1))
     assert Ticket.objects.get(pk=ticket.pk).state == TicketState.WAITING_CUSTOMER
-    actions.enforce_sla(now=T0 + timedelta(days=7))
+    actions.close_unanswered_private_requests(now=T0 + timedelta(days=7))
 
     ticket.refresh_from_db()
     assert ticket.state == TicketState.RESOLVED

@@ -18,7 +18,7 @@ from servicedesk.errors import (
 )
 from tickets import actions
 from tickets.choices import ReplyKind, ReplyStatus, TicketEventKind, TicketState
-from tickets.models import SYSTEM_TRANSITIONS
+from tickets.transitions import SYSTEM_TRANSITIONS
 from tickets.tests.factories import DepartmentFactory, ReplyFactory, TicketFactory
 from tickets.tests.helpers import force_reply_status, force_state
 

@@ -21,11 +21,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from servicedesk import roles
+from servicedesk.web import role_required
 from tickets import charts, reports
 from tickets.choices import SlaKind
 from tickets.forms_dashboard import DashboardFilterForm
 from tickets.reports import DashboardFilters
-from tickets.views.ticket import role_required
 
 LIVE_POLL_SECONDS = 15  # at-risk clocks, live breaches and backlog refresh this often
 CSV_DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

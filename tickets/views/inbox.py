@@ -25,13 +25,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from monitoring.adapters import capabilities_of
 from monitoring.models import Mention
 from servicedesk import roles
+from servicedesk.web import form_error_text, role_required
 from tickets import actions
 from tickets.choices import DismissReason, TicketState
 from tickets.forms import BulkDismissForm
 from tickets.models import SlaClock, Ticket
-from tickets.views.ticket import channel_capabilities, form_error_text, role_required
 
 INBOX_PAGE_SIZE = 25
 # A poll re-reads tickets changed a little before its last answer, so a ticket committed
@@ -131,7 +132,7 @@ def _row_context(tickets: list[Ticket]) -> dict[str, Any]:
     capabilities = {}
     for ticket in tickets:
         if ticket.channel_id not in capabilities:
-            capabilities[ticket.channel_id] = channel_capabilities(ticket.channel)
+            capabilities[ticket.channel_id] = capabilities_of(ticket.channel)
     return {
         "capabilities": capabilities,
         "dismiss_reasons": DismissReason.choices,

@@ -8,9 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from servicedesk.templatetags.desk import unread_notification_count
 from tickets import actions
 from tickets.models import Notification
+from tickets.templatetags.desk_tickets import unread_notification_count
 
 NOTIFICATION_PAGE_SIZE = 30
 

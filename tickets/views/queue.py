@@ -14,10 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from servicedesk import roles
+from servicedesk.web import role_required
 from tickets.choices import OPEN_STATES, TicketState
 from tickets.models import Ticket
 from tickets.views.inbox import BreachedFirst, with_list_columns
-from tickets.views.ticket import role_required
 
 User = get_user_model()
 

@@ -12,24 +12,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from servicedesk.errors import DomainError, InvalidArgument
-from tickets import actions
-from tickets.choices import ReplyStatus, ReplyVisibility
+from servicedesk.web import desk_staff_required, form_error_text, safe_next
+from tickets import access, actions
+from tickets.choices import ReplyStatus
 from tickets.forms import ReviewForm
-from tickets.models import Reply, Ticket
-from tickets.views.ticket import (
-    channel_capabilities,
-    desk_staff_required,
-    form_error_text,
-    guideline_findings,
-    safe_next,
-)
+from tickets.models import Reply
+from tickets.reply_context import guideline_findings
 
 REVIEW_PAGE_SIZE = 20
 ATTENTION_LIMIT = 20  # hand-posting and failed replies shown above the queue
 
 
 def visible_replies(user: object) -> QuerySet[Reply]:
-    return Reply.objects.filter(ticket__in=Ticket.objects.visible_to(user)).select_related(
+    return access.visible_replies(user).select_related(
         "ticket__channel", "ticket__customer", "in_reply_to_mention", "author", "reviewer"
     )
 
@@ -51,12 +46,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     approved_mine = visible_replies(request.user).filter(
         status=ReplyStatus.APPROVED, author=request.user
     )[:ATTENTION_LIMIT]
-    to_post_by_hand = [
-        reply
-        for reply in approved_mine
-        if ("reply_private" if reply.visibility == ReplyVisibility.PRIVATE else "reply_public")
-        not in channel_capabilities(reply.ticket.channel)
-    ]
+    to_post_by_hand = [reply for reply in approved_mine if actions.is_posted_by_hand(reply)]
     failed = visible_replies(request.user).filter(status=ReplyStatus.FAILED)[:ATTENTION_LIMIT]
     return render(
         request,

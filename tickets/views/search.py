@@ -34,9 +34,9 @@ from django.views.decorators.http import require_GET
 
 from crm.models import Customer, SocialIdentity, normalise_handle
 from monitoring.models import Channel, Mention
+from servicedesk.web import desk_staff_required
 from tickets.choices import TicketState
 from tickets.models import Reply, Ticket, TicketNote
-from tickets.views.ticket import desk_staff_required
 
 SEARCH_PAGE_SIZE = 20
 CUSTOMER_PAGE_SIZE = 10

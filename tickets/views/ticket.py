@@ -5,33 +5,32 @@ Views are thin: they check the form's shape and the expected state, call an acti
 its refusal (`DomainError`) as a message with the error's status, never a 500.
 """
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from crm.models import Consent
 from guidelines.models import ReplyTemplate
+from monitoring.adapters import capabilities_of
 from monitoring.choices import REPLY_LENGTH_LIMITS
 from monitoring.models import Mention
 from servicedesk import roles
-from servicedesk.errors import DomainError, InvalidArgument, NotAllowedForRole, StaleState
-from tickets import actions, presence
+from servicedesk.errors import DomainError, InvalidArgument, StaleState
+from servicedesk.web import desk_staff_required, form_error_text, safe_next
+from tickets import access, actions, presence, transitions
 from tickets.choices import (
     DismissReason,
     LinkKind,
     ReplyStatus,
+    ReplyStep,
     ReplyVisibility,
     TicketEventKind,
     TicketState,
@@ -46,135 +45,18 @@ from tickets.forms import (
     TransitionForm,
 )
 from tickets.models import Department, Reply, Ticket, Topic
-
-User = get_user_model()
-
-TRANSITION_LABELS: dict[str, Any] = {
-    "assign_to_support": gettext_lazy("Assign to SoMe Support"),
-    "return_to_cm": gettext_lazy("Return to CM"),
-    "take": gettext_lazy("Take"),
-    "release": gettext_lazy("Release"),
-    "request_private_data": gettext_lazy("Ask for a direct message"),
-    "ask_department": gettext_lazy("Ask a department"),
-    "department_answered": gettext_lazy("Department answered"),
-    "withdraw_department_request": gettext_lazy("Withdraw department request"),
-    "customer_replied": gettext_lazy("Customer replied"),
-    "close_no_response": gettext_lazy("Close (no answer from customer)"),
-    "schedule_resubmission": gettext_lazy("Schedule follow-up"),
-    "resubmission_due": gettext_lazy("Follow-up due"),
-    "resolve": gettext_lazy("Resolve"),
-    "mark_unsolvable": gettext_lazy("Mark unsolvable"),
-    "dismiss": gettext_lazy("Dismiss"),
-    "reopen": gettext_lazy("Reopen"),
-}
-
-# Transitions whose form asks for more than a click.
-TRANSITIONS_WITH_INPUTS = frozenset(
-    {
-        "return_to_cm",
-        "release",
-        "request_private_data",
-        "ask_department",
-        "withdraw_department_request",
-        "schedule_resubmission",
-        "mark_unsolvable",
-        "dismiss",
-        "reopen",
-    }
+from tickets.reply_context import (
+    default_answered_mention,
+    guideline_findings,
+    render_template_text,
 )
 
-REPLY_STEP_LABELS: dict[str, Any] = {
-    "drafted": gettext_lazy("Reply drafted"),
-    "submitted": gettext_lazy("Reply sent for approval"),
-    "approved": gettext_lazy("Reply approved"),
-    "rejected": gettext_lazy("Reply rejected"),
-    "sent": gettext_lazy("Reply sent"),
-    "failed": gettext_lazy("Reply delivery failed"),
-    "retry": gettext_lazy("Reply delivery retried"),
-}
-
-# ---------------------------------------------------------------------- shared view helpers
-
-
-def desk_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed-in CMs, agents, team leads and superusers; everyone else gets a 404 (experts
-    and api clients may not even learn that a ticket exists)."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not (roles.is_desk_staff(request.user) or request.user.is_superuser):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def role_required(
-    *predicates: Callable[[Any], bool],
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Desk staff with one of the given roles (or a superuser); other staff get a 403 page."""
-
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @desk_staff_required
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            user = request.user
-            if not (user.is_superuser or any(predicate(user) for predicate in predicates)):
-                return render(
-                    request,
-                    "servicedesk/forbidden.html",
-                    {"detail": NotAllowedForRole().detail},
-                    status=403,
-                )
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
-def visible_ticket(request: HttpRequest, pk: int) -> Ticket:
-    """The ticket if the user may see it, else 404."""
-    return get_object_or_404(
-        Ticket.objects.visible_to(request.user).select_related("channel", "customer", "assignee"),
-        pk=pk,
-    )
-
-
-def safe_next(request: HttpRequest, default: str) -> str:
-    """The `next` field of a form if it points into this site, else `default`."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
-
-
-def form_error_text(form: Any) -> str:
-    """All errors of a form as one line (for a message)."""
-    parts = []
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        prefix = f"{label or field}: " if field != "__all__" else ""
-        parts.append(prefix + " ".join(str(error) for error in errors))
-    return "; ".join(parts)
+User = get_user_model()
 
 
 def ticket_version(ticket: Ticket) -> int:
     """The id of the ticket's newest event: changes whenever anyone changes the ticket."""
     return ticket.events.order_by("-id").values_list("id", flat=True).first() or 0
-
-
-def channel_capabilities(channel: Any) -> frozenset[str]:
-    """What the channel's adapter can do; nothing if its adapter is not installed."""
-    from monitoring.adapters import adapter_class
-
-    try:
-        return frozenset(adapter_class(channel.platform).capabilities)
-    except (ImportError, KeyError, AttributeError):
-        return frozenset()
 
 
 def reply_templates(language: str) -> Any:
@@ -183,27 +65,6 @@ def reply_templates(language: str) -> Any:
     if language != "de" and not templates.exists():
         templates = ReplyTemplate.objects.active().filter(language="de")
     return templates.order_by("kind", "name")
-
-
-def guideline_findings(
-    ticket: Ticket,
-    text: str,
-    *,
-    visibility: str,
-    mention: Any = None,
-    template: Any = None,
-    actor: Any = None,
-) -> list[Any]:
-    """The guideline checks of workspace-2 on a draft (empty text: nothing to check)."""
-    if not text.strip():
-        return []
-    from guidelines.checks import check_reply
-    from guidelines.context import build_reply_context
-
-    context = build_reply_context(
-        ticket, visibility=visibility, mention=mention, template=template, actor=actor
-    )
-    return check_reply(text, context)
 
 
 # ---------------------------------------------------------------------- the page
@@ -220,10 +81,11 @@ def _conversation(ticket: Ticket) -> list[dict[str, Any]]:
 def _timeline(ticket: Ticket) -> list[dict[str, Any]]:
     rows = []
     for event in ticket.events.select_related("actor"):
+        step = event.data.get("step", "")
         if event.kind == TicketEventKind.TRANSITION:
-            label = TRANSITION_LABELS.get(event.transition, event.transition)
-        elif event.kind == TicketEventKind.REPLY:
-            label = REPLY_STEP_LABELS.get(event.data.get("step", ""), event.get_kind_display())
+            label = transitions.label(event.transition)
+        elif event.kind == TicketEventKind.REPLY and step in ReplyStep.values:
+            label = ReplyStep(step).label
         else:
             label = event.get_kind_display()
         rows.append(
@@ -266,14 +128,7 @@ def ticket_page_context(
     language = translation.get_language() or "de"
     templates = reply_templates(language[:2])
     customer_mentions = list(ticket.mentions.filter(is_own_account=False).order_by("created_at"))
-    default_mention = next(
-        (
-            mention
-            for mention in reversed(customer_mentions)
-            if mention.identity and mention.identity.customer_id == ticket.customer_id
-        ),
-        customer_mentions[-1] if customer_mentions else None,
-    )
+    default_mention = default_answered_mention(ticket)
     version = ticket_version(ticket)
     if reply_form is None:
         reply_form = ReplyForm(
@@ -287,12 +142,9 @@ def ticket_page_context(
                 "version": version,
             },
         )
-    capabilities = channel_capabilities(ticket.channel)
+    capabilities = capabilities_of(ticket.channel)
     customer = ticket.customer
-    transitions = actions.available_transitions(ticket, user)
-    assignees = User.objects.filter(
-        groups__name__in=[roles.SUPPORT_AGENT, roles.TEAM_LEAD], is_active=True
-    ).distinct()
+    is_lead = roles.is_team_lead(user)
     return {
         "ticket": ticket,
         "version": version,
@@ -313,11 +165,10 @@ def ticket_page_context(
         "transitions": [
             {
                 "name": name,
-                "label": TRANSITION_LABELS.get(name, name),
-                "has_inputs": name in TRANSITIONS_WITH_INPUTS
-                or (name == "take" and roles.is_team_lead(user)),
+                "label": transitions.label(name),
+                "has_inputs": transitions.TRANSITIONS[name].asks_for_input(is_lead=is_lead),
             }
-            for name in transitions
+            for name in actions.available_transitions(ticket, user)
         ],
         "dismiss_reasons": DismissReason.choices,
         "link_kinds": LinkKind.choices,
@@ -331,13 +182,13 @@ def ticket_page_context(
         "can_post_public": "reply_public" in capabilities,
         "may_mark_no_service_case": ticket.state == TicketState.NEW
         and not ticket.no_service_case
-        and (roles.is_community_manager(user) or roles.is_team_lead(user)),
-        "may_reassign": roles.is_team_lead(user)
+        and access.may_triage(user),
+        "may_reassign": access.may_assign_others(user)
         and ticket.assignee_id is not None
         and ticket.is_open,
-        "assignees": assignees,
-        "is_lead": roles.is_team_lead(user),
-        "may_draft": roles.is_desk_staff(user) and ticket.is_open,
+        "assignees": assignees(),
+        "is_lead": is_lead,
+        "may_draft": access.may_draft_replies(user) and ticket.is_open,
         "changed_since_opened": changed_since_opened,
         "findings": findings or [],
         "other_viewers": presence.other_viewers(ticket.pk, user, now=timezone.now()),
@@ -370,7 +221,7 @@ def refused(
 @desk_staff_required
 @require_GET
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    ticket = visible_ticket(request, pk)
+    ticket = access.get_ticket_for_user(request.user, pk)
     presence.record_presence(ticket.pk, request.user, is_typing=False, now=timezone.now())
     return render(request, "tickets/ticket_detail.html", ticket_page_context(request, ticket))
 
@@ -387,60 +238,48 @@ def _visible_other(request: HttpRequest, number: int | None, field: str) -> Tick
     return other
 
 
-def _run_transition(request: HttpRequest, ticket: Ticket, name: str, data: dict[str, Any]) -> Any:
-    actor = request.user
-    if name == "assign_to_support":
-        return actions.assign_to_support(ticket, actor=actor, note=data["reason"])
-    if name == "return_to_cm":
-        return actions.return_to_cm(ticket, actor=actor, reason=data["reason"])
-    if name == "take":
-        assignee = None
-        if request.POST.get("assignee"):
-            assignee = User.objects.filter(pk=request.POST["assignee"]).first()
-            if assignee is None:
-                raise InvalidArgument(_("Unknown assignee."), field="assignee")
-        return actions.take_ticket(ticket, actor=actor, assignee=assignee)
-    if name == "release":
-        return actions.release_ticket(ticket, actor=actor, reason=data["reason"])
-    if name == "request_private_data":
-        return actions.request_private_data(ticket, actor=actor, text=data["text"])
-    if name == "ask_department":
-        if data["department"] is None:
-            raise InvalidArgument(_("Choose a department."), field="department")
-        return actions.ask_department(
-            ticket,
-            actor=actor,
-            department=data["department"],
-            question=data["question"],
-            shared_mentions=data["shared_mentions"],
-        )
-    if name == "withdraw_department_request":
-        return actions.withdraw_department_request(ticket, actor=actor, reason=data["reason"])
-    if name == "close_no_response":
-        return actions.close_no_response(ticket, actor=actor)
-    if name == "schedule_resubmission":
-        if data["resubmission_on"] is None:
-            raise InvalidArgument(_("Choose the follow-up date."), field="resubmission_on")
-        return actions.schedule_resubmission(
-            ticket,
-            actor=actor,
-            resubmission_on=data["resubmission_on"],
-            handover_reference=data["handover_reference"],
-        )
-    if name == "resolve":
-        return actions.resolve_ticket(ticket, actor=actor)
-    if name == "mark_unsolvable":
-        return actions.mark_unsolvable(ticket, actor=actor, topic=data["topic"])
-    if name == "dismiss":
-        return actions.dismiss_ticket(
-            ticket,
-            actor=actor,
-            reason=data["dismiss_reason"],
-            duplicate_of=_visible_other(request, data["duplicate_of"], "duplicate_of"),
-        )
-    if name == "reopen":
-        return actions.reopen_ticket(ticket, actor=actor, reason=data["reason"])
-    raise Http404
+def _transition_arguments(
+    request: HttpRequest, ticket: Ticket, name: str, data: dict[str, Any]
+) -> dict[str, Any]:
+    """The action's arguments of transition `name` from its form (tickets.transitions names
+    them and the form fields that carry them); refuses what is missing or unknown."""
+    arguments: dict[str, Any] = {}
+    for argument in transitions.TRANSITIONS[name].arguments:
+        if argument.name == "assignee":
+            value = _chosen_assignee(request)
+        elif argument.name == "duplicate_of":
+            value = _visible_other(request, data["duplicate_of"], "duplicate_of")
+        elif argument.field in data:
+            value = data[argument.field]
+        else:
+            continue  # the page does not offer it (a template, the mention answered)
+        if argument.name in REQUIRED_CHOICES and value is None:
+            raise InvalidArgument(REQUIRED_CHOICES[argument.name], field=argument.name)
+        arguments[argument.name] = value
+    return arguments
+
+
+# Inputs the page's form lets one leave empty although the action needs them.
+REQUIRED_CHOICES = {
+    "department": _lazy("Choose a department."),
+    "resubmission_on": _lazy("Choose the follow-up date."),
+}
+
+
+def _chosen_assignee(request: HttpRequest) -> Any:
+    if not request.POST.get("assignee"):
+        return None
+    assignee = User.objects.filter(pk=request.POST["assignee"]).first()
+    if assignee is None:
+        raise InvalidArgument(_("Unknown assignee."), field="assignee")
+    return assignee
+
+
+def assignees() -> Any:
+    """The people a team lead may give a ticket to."""
+    return User.objects.filter(
+        groups__name__in=[roles.SUPPORT_AGENT, roles.TEAM_LEAD], is_active=True
+    ).distinct()
 
 
 def check_expected_state(ticket: Ticket, expected_state: str) -> None:
@@ -453,21 +292,22 @@ def check_expected_state(ticket: Ticket, expected_state: str) -> None:
 @require_POST
 def perform_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     """One human transition with its inputs; refusals become messages (403, 409, 400)."""
-    ticket = visible_ticket(request, pk)
-    if name not in TRANSITION_LABELS:
+    ticket = access.get_ticket_for_user(request.user, pk)
+    if name not in actions.TRANSITION_ACTIONS:
         raise Http404
     form = TransitionForm(request.POST, ticket=ticket)
     if not form.is_valid():
         return refused(request, ticket, InvalidArgument(form_error_text(form)))
     try:
         check_expected_state(ticket, form.cleaned_data["expected_state"])
-        _run_transition(request, ticket, name, form.cleaned_data)
+        arguments = _transition_arguments(request, ticket, name, form.cleaned_data)
+        actions.TRANSITION_ACTIONS[name](ticket, actor=request.user, **arguments)
     except DomainError as error:
         return refused(request, ticket, error)
     messages.success(
         request,
         _("Done: %(transition)s (ticket #%(ticket)s).")
-        % {"transition": TRANSITION_LABELS[name], "ticket": ticket.pk},
+        % {"transition": transitions.label(name), "ticket": ticket.pk},
     )
     return redirect(safe_next(request, reverse("tickets:ticket_detail", args=[ticket.pk])))
 
@@ -475,7 +315,7 @@ def perform_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse
 @desk_staff_required
 @require_POST
 def no_service_case(request: HttpRequest, pk: int) -> HttpResponse:
-    ticket = visible_ticket(request, pk)
+    ticket = access.get_ticket_for_user(request.user, pk)
     try:
         check_expected_state(ticket, request.POST.get("expected_state", ""))
         actions.mark_no_service_case(ticket, actor=request.user)
@@ -488,7 +328,7 @@ def no_service_case(request: HttpRequest, pk: int) -> HttpResponse:
 @desk_staff_required
 @require_POST
 def reassign(request: HttpRequest, pk: int) -> HttpResponse:
-    ticket = visible_ticket(request, pk)
+    ticket = access.get_ticket_for_user(request.user, pk)
     assignees = User.objects.filter(is_active=True)
     form = ReassignForm(request.POST, assignees=assignees)
     try:
@@ -505,7 +345,7 @@ def reassign(request: HttpRequest, pk: int) -> HttpResponse:
 @desk_staff_required
 @require_POST
 def add_note_view(request: HttpRequest, pk: int) -> HttpResponse:
-    ticket = visible_ticket(request, pk)
+    ticket = access.get_ticket_for_user(request.user, pk)
     form = NoteForm(request.POST)
     try:
         if not form.is_valid():
@@ -520,7 +360,7 @@ def add_note_view(request: HttpRequest, pk: int) -> HttpResponse:
 @desk_staff_required
 @require_POST
 def link_view(request: HttpRequest, pk: int) -> HttpResponse:
-    ticket = visible_ticket(request, pk)
+    ticket = access.get_ticket_for_user(request.user, pk)
     form = LinkForm(request.POST)
     try:
         if not form.is_valid():
@@ -539,21 +379,17 @@ def link_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def moderate(request: HttpRequest, pk: int, operation: str) -> HttpResponse:
     """Hide a mention or block its author on the platform (if the adapter can)."""
-    ticket = visible_ticket(request, pk)
+    ticket = access.get_ticket_for_user(request.user, pk)
     if operation not in ("hide", "block"):
         raise Http404
     mention = get_object_or_404(Mention, pk=request.POST.get("mention") or 0, ticket=ticket)
     try:
-        if operation not in channel_capabilities(ticket.channel):
+        if operation not in capabilities_of(ticket.channel):
             raise InvalidArgument(_("This channel cannot do that."))
-        from monitoring import actions as monitoring_actions
-
         if operation == "hide":
-            monitoring_actions.hide_mention(mention, actor=request.user)
+            actions.hide_mention(mention, actor=request.user)
         else:
-            monitoring_actions.block_author(
-                mention, actor=request.user, reason=request.POST.get("reason", "")
-            )
+            actions.block_author(mention, actor=request.user, reason=request.POST.get("reason", ""))
     except DomainError as error:
         return refused(request, ticket, error)
     messages.success(
@@ -571,7 +407,7 @@ def moderate(request: HttpRequest, pk: int, operation: str) -> HttpResponse:
 def presence_ping(request: HttpRequest, pk: int) -> HttpResponse:
     """Pinged every 10 s by the open ticket page: records the viewer (typing or not) and
     answers with who else is there and whether the ticket changed since it was opened."""
-    ticket = visible_ticket(request, pk)
+    ticket = access.get_ticket_for_user(request.user, pk)
     now = timezone.now()
     presence.record_presence(
         ticket.pk, request.user, is_typing=request.POST.get("typing") == "1", now=now
@@ -604,7 +440,7 @@ def _reply_form(request: HttpRequest, ticket: Ticket, data: Any = None) -> Reply
 def create_reply_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Draft a reply, or submit it: public → for approval, private → approved at once unless
     the channel wants private replies reviewed. Warns first if the ticket changed."""
-    ticket = visible_ticket(request, pk)
+    ticket = access.get_ticket_for_user(request.user, pk)
     form = _reply_form(request, ticket, request.POST)
     if not form.is_valid():
         messages.error(request, form_error_text(form))
@@ -650,7 +486,7 @@ def _reply_message(reply: Reply) -> str:
 @require_POST
 def check_reply_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The live guideline checks of the composer (htmx, on input)."""
-    ticket = visible_ticket(request, pk)
+    ticket = access.get_ticket_for_user(request.user, pk)
     visibility = request.POST.get("visibility") or ReplyVisibility.PUBLIC
     if visibility not in ReplyVisibility.values:
         visibility = ReplyVisibility.PUBLIC
@@ -678,11 +514,12 @@ def _int(value: Any) -> int:
 @require_GET
 def fill_template(request: HttpRequest, pk: int) -> HttpResponse:
     """The composer's text area filled from a template (htmx, on choosing one)."""
-    ticket = visible_ticket(request, pk)
+    ticket = access.get_ticket_for_user(request.user, pk)
     template = ReplyTemplate.objects.active().filter(pk=_int(request.GET.get("template"))).first()
     text = request.GET.get("text", "")
     if template is not None:
-        text = actions.render_template_text(template, ticket=ticket, actor=request.user)
+        mention = ticket.mentions.filter(pk=_int(request.GET.get("in_reply_to_mention"))).first()
+        text = render_template_text(template, ticket=ticket, actor=request.user, mention=mention)
     return render(
         request,
         "tickets/partials/composer_text.html",
@@ -696,9 +533,8 @@ def fill_template(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _own_reply(request: HttpRequest, pk: int) -> Reply:
-    tickets = Ticket.objects.visible_to(request.user)
     return get_object_or_404(
-        Reply.objects.select_related("ticket__channel").filter(ticket__in=tickets), pk=pk
+        access.visible_replies(request.user).select_related("ticket__channel"), pk=pk
     )
 
 

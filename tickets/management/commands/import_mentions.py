@@ -18,8 +18,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from tqdm import tqdm
 
-from monitoring import actions
 from monitoring.api.serializers import validate_mentions
+from tickets import intake
 
 CHUNK_SIZE = 500  # lines per validation and intake transaction
 MAX_LINE_BYTES = 16 * 1024 * 1024  # the API's body limit applies to each line too
@@ -132,7 +132,7 @@ class Command(BaseCommand):
             fresh.append(item)
         if not fresh:
             return
-        results = actions.receive_mention_batch(
+        results = intake.receive_mention_batch(
             [(item.channel, item.mention) for item in fresh], now=now, live=live
         )
         for result in results:

@@ -4,9 +4,9 @@ from typing import Any
 
 import pytest
 from django.utils import translation
+from tickets.reply_context import build_reply_context
 
 from guidelines.checks import RULE_PERSONAL_DATA, RULE_TEMPLATE_UNCHANGED, check_reply
-from guidelines.context import build_reply_context
 from guidelines.models import ReplyTemplate
 from monitoring.choices import Platform
 from tickets.tests.factories import ChannelFactory, TicketFactory

@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from crm import actions
+from tickets import actions as ticket_actions
 from crm.choices import ConsentPurpose, ConsentStatus
 from crm.models import Customer, CustomerMerge
 from tickets.tests.factories import CustomerFactory, SocialIdentityFactory, TicketFactory
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def page_url(customer: Customer) -> str:
-    return reverse("crm:customer_detail", args=[customer.pk])
+    return reverse("tickets:customer_detail", args=[customer.pk])
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ def test_add_note_through_the_page(agent_client: Client) -> None:
     customer = CustomerFactory()
 
     response = agent_client.post(
-        reverse("crm:customer_add_note", args=[customer.pk]), {"text": "Stammkundin"}
+        reverse("tickets:customer_add_note", args=[customer.pk]), {"text": "Stammkundin"}
     )
 
     assert response.status_code == 302
@@ -76,7 +77,9 @@ def test_add_note_through_the_page(agent_client: Client) -> None:
 def test_blank_note_is_refused_without_change(agent_client: Client) -> None:
     customer = CustomerFactory()
 
-    response = agent_client.post(reverse("crm:customer_add_note", args=[customer.pk]), {"text": ""})
+    response = agent_client.post(
+        reverse("tickets:customer_add_note", args=[customer.pk]), {"text": ""}
+    )
 
     assert response.status_code == 400
     assert not customer.notes.exists()
@@ -86,7 +89,7 @@ def test_record_consent_through_the_page(agent_client: Client) -> None:
     customer = CustomerFactory()
 
     agent_client.post(
-        reverse("crm:customer_consent", args=[customer.pk]),
+        reverse("tickets:customer_consent", args=[customer.pk]),
         {"purpose": "marketing", "status": "withdrawn", "source": "Tweet"},
     )
 
@@ -110,7 +113,7 @@ def test_agent_merges_another_customer_into_this_one(agent_client: Client) -> No
     ticket = TicketFactory(customer=source)
 
     response = agent_client.post(
-        reverse("crm:customer_merge", args=[target.pk]), {"source": source.pk}
+        reverse("tickets:customer_merge", args=[target.pk]), {"source": source.pk}
     )
 
     assert response.status_code == 302
@@ -123,7 +126,9 @@ def test_cm_may_not_merge(client: Client, cm: Any) -> None:
     target, source = CustomerFactory(), CustomerFactory()
     client.force_login(cm)
 
-    response = client.post(reverse("crm:customer_merge", args=[target.pk]), {"source": source.pk})
+    response = client.post(
+        reverse("tickets:customer_merge", args=[target.pk]), {"source": source.pk}
+    )
 
     assert response.status_code == 403
     assert not CustomerMerge.objects.exists()
@@ -133,7 +138,7 @@ def test_merge_into_itself_is_refused_on_the_page(agent_client: Client) -> None:
     customer = CustomerFactory()
 
     response = agent_client.post(
-        reverse("crm:customer_merge", args=[customer.pk]), {"source": customer.pk}
+        reverse("tickets:customer_merge", args=[customer.pk]), {"source": customer.pk}
     )
 
     assert response.status_code == 400
@@ -145,7 +150,7 @@ def test_merge_with_bad_input_is_refused(agent_client: Client, source: str) -> N
     customer = CustomerFactory()
 
     response = agent_client.post(
-        reverse("crm:customer_merge", args=[customer.pk]), {"source": source}
+        reverse("tickets:customer_merge", args=[customer.pk]), {"source": source}
     )
 
     assert response.status_code == 400
@@ -155,9 +160,9 @@ def test_merge_with_bad_input_is_refused(agent_client: Client, source: str) -> N
 def test_undo_through_the_page(agent_client: Client, agent: Any) -> None:
     target, source = CustomerFactory(), CustomerFactory()
     ticket = TicketFactory(customer=source)
-    merge = actions.merge_customers(source, target, actor=agent)
+    merge = ticket_actions.merge_customers(source, target, actor=agent)
 
-    response = agent_client.post(reverse("crm:merge_undo", args=[merge.pk]))
+    response = agent_client.post(reverse("tickets:merge_undo", args=[merge.pk]))
 
     assert response["Location"] == page_url(source)
     ticket.refresh_from_db()
@@ -168,7 +173,7 @@ def test_undo_through_the_page(agent_client: Client, agent: Any) -> None:
 
 def test_merged_customer_page_points_to_the_target(agent_client: Client, agent: Any) -> None:
     target, source = CustomerFactory(), CustomerFactory()
-    actions.merge_customers(source, target, actor=agent)
+    ticket_actions.merge_customers(source, target, actor=agent)
 
     response = agent_client.get(page_url(source))
 

@@ -1,6 +1,7 @@
 """The customer page: identities on all platforms, tickets, notes, consent, and the audited
-merge of two customers with its undo. Views are thin: forms check the shape, crm.actions
-decides, and a refusal is shown with its status, never a 500."""
+merge of two customers with its undo. Views are thin: forms check the shape, the actions
+(crm.actions; tickets.actions for the merge, which moves the tickets too) decide, and a
+refusal is shown with its status, never a 500."""
 
 from typing import Any
 
@@ -12,26 +13,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from crm import actions
+from crm import access as crm_access
+from crm import actions as crm_actions
 from crm.forms import ConsentForm, CustomerNoteForm, MergeForm
 from crm.models import Consent, Customer, CustomerMerge, SocialIdentity, normalise_handle
-from servicedesk import roles
 from servicedesk.errors import DomainError
+from servicedesk.web import desk_staff_required
+from tickets import actions
 from tickets.models import Ticket
-from tickets.views.ticket import desk_staff_required
 
 CUSTOMER_TICKETS_PAGE_SIZE = 20
 MERGE_CANDIDATES_LIMIT = 10
 HISTORY_LIMIT = 100  # notes and consent records shown on the page
-
-
-def visible_customer(pk: int) -> Customer:
-    """Desk staff see every customer (the decorator has checked the role); missing is 404."""
-    return get_object_or_404(Customer.objects.select_related("merged_into"), pk=pk)
-
-
-def may_merge(user: Any) -> bool:
-    return roles.is_team_lead(user) or roles.is_support_agent(user)
 
 
 def merge_candidates(customer: Customer, query: str) -> list[Customer]:
@@ -94,11 +87,13 @@ def render_customer_page(
         "merges": list(merges),
         "note_form": note_form or CustomerNoteForm(),
         "consent_form": consent_form or ConsentForm(),
-        "may_merge": may_merge(request.user),
+        "may_merge": crm_access.may_merge_customers(request.user),
         "find": find,
-        "candidates": merge_candidates(customer, find) if may_merge(request.user) else [],
+        "candidates": merge_candidates(customer, find)
+        if crm_access.may_merge_customers(request.user)
+        else [],
     }
-    return render(request, "crm/customer_detail.html", context, status=status)
+    return render(request, "tickets/customer_detail.html", context, status=status)
 
 
 def _refused(request: HttpRequest, customer: Customer, error: DomainError, **forms: Any) -> Any:
@@ -109,44 +104,44 @@ def _refused(request: HttpRequest, customer: Customer, error: DomainError, **for
 @desk_staff_required
 @require_GET
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render_customer_page(request, visible_customer(pk))
+    return render_customer_page(request, crm_access.get_customer_for_user(request.user, pk))
 
 
 @desk_staff_required
 @require_POST
 def customer_add_note(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = visible_customer(pk)
+    customer = crm_access.get_customer_for_user(request.user, pk)
     form = CustomerNoteForm(request.POST)
     if not form.is_valid():
         return render_customer_page(request, customer, status=400, note_form=form)
     try:
-        actions.add_customer_note(customer, actor=request.user, text=form.cleaned_data["text"])
+        crm_actions.add_customer_note(customer, actor=request.user, text=form.cleaned_data["text"])
     except DomainError as error:
         return _refused(request, customer, error, note_form=form)
     messages.success(request, _("Note added."))
-    return redirect("crm:customer_detail", pk=customer.pk)
+    return redirect("tickets:customer_detail", pk=customer.pk)
 
 
 @desk_staff_required
 @require_POST
 def customer_record_consent(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = visible_customer(pk)
+    customer = crm_access.get_customer_for_user(request.user, pk)
     form = ConsentForm(request.POST)
     if not form.is_valid():
         return render_customer_page(request, customer, status=400, consent_form=form)
     try:
-        actions.record_consent(customer, actor=request.user, **form.cleaned_data)
+        crm_actions.record_consent(customer, actor=request.user, **form.cleaned_data)
     except DomainError as error:
         return _refused(request, customer, error, consent_form=form)
     messages.success(request, _("Consent recorded."))
-    return redirect("crm:customer_detail", pk=customer.pk)
+    return redirect("tickets:customer_detail", pk=customer.pk)
 
 
 @desk_staff_required
 @require_POST
 def customer_merge(request: HttpRequest, pk: int) -> HttpResponse:
     """Merge the customer named in the form (`source`) into this one."""
-    target = visible_customer(pk)
+    target = crm_access.get_customer_for_user(request.user, pk)
     form = MergeForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose the customer to merge into this one."))
@@ -163,7 +158,7 @@ def customer_merge(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         _("%(source)s was merged into this customer.") % {"source": str(source)},
     )
-    return redirect("crm:customer_detail", pk=target.pk)
+    return redirect("tickets:customer_detail", pk=target.pk)
 
 
 @desk_staff_required
@@ -173,6 +168,8 @@ def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         actions.undo_merge(merge, actor=request.user)
     except DomainError as error:
-        return _refused(request, visible_customer(merge.target_id), error)
+        return _refused(
+            request, crm_access.get_customer_for_user(request.user, merge.target_id), error
+        )
     messages.success(request, _("The merge was undone."))
-    return redirect("crm:customer_detail", pk=merge.source_id)
+    return redirect("tickets:customer_detail", pk=merge.source_id)

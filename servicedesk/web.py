@@ -1,0 +1,71 @@
+"""Helpers every app's HTML views share: role decorators, safe redirects, form errors."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from servicedesk import roles
+from servicedesk.errors import NotAllowedForRole
+
+
+def desk_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed-in CMs, agents, team leads and superusers; everyone else gets a 404 (experts
+    and api clients may not even learn that a ticket exists)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not (roles.is_desk_staff(request.user) or request.user.is_superuser):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def role_required(
+    *predicates: Callable[[Any], bool],
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Desk staff with one of the given roles (or a superuser); other staff get a 403 page."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @desk_staff_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if not (user.is_superuser or any(predicate(user) for predicate in predicates)):
+                return render(
+                    request,
+                    "servicedesk/forbidden.html",
+                    {"detail": NotAllowedForRole().detail},
+                    status=403,
+                )
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    """The `next` field of a form if it points into this site, else `default`."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def form_error_text(form: Any) -> str:
+    """All errors of a form as one line (for a message)."""
+    parts = []
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        prefix = f"{label or field}: " if field != "__all__" else ""
+        parts.append(prefix + " ".join(str(error) for error in errors))
+    return "; ".join(parts)
