@@ -106,7 +106,9 @@ class Mention(models.Model):
     """A post, comment, review or direct message from the social web.
 
     Identified by (channel, external_id): receiving it again changes nothing. The text is
-    never overwritten; an edited text is kept as a revision.
+    never overwritten; an edited text is kept as a revision. Rows are written by
+    monitoring.actions.mentions only (called by tickets.intake); a trigger of the tickets app
+    (migration tickets/0006_report_facts) counts each stored mention in the report facts.
     """
 
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="mentions")

@@ -49,10 +49,6 @@ def visible_mentions(user: Any) -> QuerySet[Mention]:
     return Mention.objects.none()
 
 
-def visible_department_requests(user: Any) -> QuerySet[DepartmentRequest]:
-    return DepartmentRequest.objects.visible_to(user)
-
-
 # --------------------------------------------------------------------------- capabilities
 
 

@@ -1,5 +1,4 @@
-"""HTML pages of the tickets app (the browser workspace). Shared file: each part of the
-workspace adds its own block below; keep the blocks and their order."""
+"""HTML pages of the tickets app (the browser workspace), one block per page."""
 
 from django.urls import path
 
@@ -61,7 +60,7 @@ urlpatterns = [
     path("notifications/bell/", notifications.bell, name="notification_bell"),
     path("notifications/<int:pk>/read/", notifications.mark_read, name="notification_read"),
     path("notifications/read-all/", notifications.mark_all_read, name="notifications_read_all"),
-    # ---- department inbox (workspace-2)
+    # ---- department inbox
     path("department/", department.department_inbox, name="department_inbox"),
     path(
         "department/requests/<int:pk>/",
@@ -74,7 +73,7 @@ urlpatterns = [
     path("customers/<int:pk>/consents/", customer.customer_record_consent, name="customer_consent"),
     path("customers/<int:pk>/merge/", customer.customer_merge, name="customer_merge"),
     path("customer-merges/<int:pk>/undo/", customer.merge_undo, name="merge_undo"),
-    # ---- search (workspace-2)
+    # ---- search
     path("search/", search.search, name="search"),
     # ---- team-lead dashboard
     path("dashboard/", dashboard.dashboard, name="dashboard"),

@@ -5,10 +5,10 @@ from typing import Any
 import pytest
 
 from crm import actions
-from tickets import actions as ticket_actions
 from crm.choices import ConsentPurpose, ConsentStatus
 from crm.models import Consent, Customer, CustomerMerge, CustomerNote, SocialIdentity
 from servicedesk.errors import InvalidArgument, NotAllowedForRole
+from tickets import actions as ticket_actions
 from tickets.models import Ticket
 from tickets.tests.factories import CustomerFactory, SocialIdentityFactory, TicketFactory
 

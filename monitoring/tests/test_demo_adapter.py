@@ -6,11 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from tickets import polling
 from monitoring.adapters.base import OutgoingReply
 from monitoring.adapters.demo import DemoAdapter, _plan, corpus
 from monitoring.models import Mention
-from tickets import outbox
+from tickets import outbox, polling
 from tickets.choices import ReplyStatus, TicketState
 from tickets.models import Ticket, TicketEvent
 from tickets.tests.factories import ReplyFactory

@@ -3,10 +3,10 @@ and recorded only once the platform accepted."""
 
 import pytest
 
-from tickets import actions
 from monitoring.models import Mention
 from monitoring.tests.fakeplatform import FakeResponse
 from servicedesk.errors import NotAllowedForRole
+from tickets import actions
 from tickets.choices import ReplyKind, ReplyStatus, TicketEventKind
 from tickets.models import TicketEvent
 from tickets.tests.factories import MentionFactory, ReplyFactory, TicketFactory

@@ -11,7 +11,7 @@ import pytest
 
 from monitoring.tests.conftest import WEBHOOK_SECRET
 from monitoring.tests.fakeplatform import FakeResponse, RecordedRequest
-from tickets import actions, outbox
+from tickets import outbox
 from tickets.choices import ReplyStatus
 from tickets.models import Reply
 from tickets.tests.factories import MentionFactory, ReplyFactory, TicketFactory

@@ -9,10 +9,10 @@ import pytest
 from django.utils import timezone
 
 from monitoring import actions
-from tickets import polling
 from monitoring.models import Channel, Mention
 from monitoring.tests.conftest import TOKEN
 from monitoring.tests.fakeplatform import FakeResponse
+from tickets import polling
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db

@@ -147,7 +147,9 @@ def cancel_running_clocks(ticket: Ticket, *, at: datetime, kinds: Iterable[str] 
 
 def insert_breaches(clocks: list[SlaClock], *, now: datetime) -> list[SlaBreach]:
     """INSERT … ON CONFLICT DO NOTHING on the unique clock: whichever path comes first
-    records the breach; the others get nothing back and do nothing."""
+    records the breach; the others get nothing back and do nothing. The insert's trigger
+    (sd_breach_added) sets each clock's `is_breached` column and counts the breach in the
+    report facts, in this transaction."""
     if not clocks:
         return []
     by_id = {clock.pk: clock for clock in clocks}

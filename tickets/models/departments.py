@@ -46,7 +46,8 @@ class DepartmentRequestQuerySet(models.QuerySet["DepartmentRequest"]):
 class DepartmentRequest(models.Model):
     """An internal request (Rückfrage) from an agent to a department, marked as social web.
 
-    The expert sees the question and only the mentions the agent chose to share.
+    The expert sees the question and only the mentions the agent chose to share. Sending and
+    answering add report facts by trigger (migration tickets/0006_report_facts).
     """
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="department_requests")

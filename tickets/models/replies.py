@@ -34,6 +34,8 @@ class Reply(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
     `status` changes only through the transitions below (draft → pending_review → approved →
     sending → sent; reject → draft; failed → retry). Only the author edits, only in draft.
+    A reply that becomes `sent` adds its report facts by trigger (migration
+    tickets/0006_report_facts).
     """
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="replies")

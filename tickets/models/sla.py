@@ -98,6 +98,11 @@ class SlaClock(models.Model):
 
     A clock stopped by dismissal or replaced by another kind is `is_cancelled`: it has no
     outcome of its own, but a breach recorded before stays.
+
+    PostgreSQL keeps two things of it by trigger (migration tickets/0006_report_facts): the
+    report facts of its outcome (stopped, cancelled, breached), and the database-only column
+    `is_breached` (not in this model, so no save can write it back stale), set when its
+    breach row is inserted, so a stop and a breach of the same clock serialise on its row.
     """
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="clocks")
@@ -141,7 +146,8 @@ class SlaClock(models.Model):
 
 
 class SlaBreach(models.Model):
-    """A clock that ran past its deadline: one row per clock, whichever path saw it first."""
+    """A clock that ran past its deadline: one row per clock, whichever path saw it first.
+    Inserting one sets the clock's `is_breached` and its breach facts by trigger."""
 
     clock = models.OneToOneField(SlaClock, on_delete=models.CASCADE, related_name="breach")
     due_at = models.DateTimeField(_("due at"))  # the clock's true deadline, even when late

@@ -91,6 +91,10 @@ class Ticket(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     `state` changes only through the transition methods below; tickets.actions calls them
     inside a locked transaction and saves. `mention_count`, `last_mention_at`, `preview` and
     `sla_due_at` are kept by the intake and the clock actions so queues need no aggregates.
+
+    Written behind your back: PostgreSQL triggers (migration tickets/0006_report_facts) add
+    and take away the report facts of every ticket inserted, deleted or updated in the
+    columns they read (state, resolution, counts), in the same transaction.
     """
 
     state = FSMField(
@@ -133,8 +137,8 @@ class Ticket(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     follow_up_due_at = models.DateTimeField(_("flagged follow-up due at"), null=True, blank=True)
     sla_due_at = models.DateTimeField(_("next SLA deadline"), null=True, blank=True)
     starts_clocks = models.BooleanField(default=True)  # false for imported and demo history
-    # Kept by every transition (tickets.actions.fire_transition, with its event): the dashboard's process
-    # depth reads them instead of counting a month of events.
+    # Kept by every transition (tickets.actions.fire_transition, with its event): the
+    # dashboard's process depth reads them instead of counting a month of events.
     transition_count = models.PositiveIntegerField(_("transitions"), default=0, db_default=0)
     handover_count = models.PositiveIntegerField(_("hand-overs"), default=0, db_default=0)
 

@@ -1,15 +1,17 @@
 """build_reply_context: what the checks know, read from the database."""
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.utils import translation
-from tickets.reply_context import build_reply_context
 
 from guidelines.checks import RULE_PERSONAL_DATA, RULE_TEMPLATE_UNCHANGED, check_reply
 from guidelines.models import ReplyTemplate
 from monitoring.choices import Platform
-from tickets.tests.factories import ChannelFactory, TicketFactory
+from servicedesk.tests.apiclient import client_for
+from tickets.reply_context import answered_mention, build_reply_context, render_template_text
+from tickets.tests.factories import ChannelFactory, MentionFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +57,69 @@ def test_default_order_number_pattern_fires_in_public() -> None:
     findings = check_reply("Hallo Erika, Bestellung PB1234567890DE ist da.", context)
 
     assert [finding.rule for finding in findings] == [RULE_PERSONAL_DATA]
+
+
+# ---------------------------------------------------------------- the mention a reply answers
+
+
+def _thread_with_a_bystander() -> tuple[Any, Any, Any]:
+    """A ticket of Erika's whose thread has a later post by another person (Bernd)."""
+    ticket = TicketFactory()
+    erika = ticket.mentions.get()
+    bernd = MentionFactory(
+        ticket=ticket,
+        channel=ticket.channel,
+        author_display_name="Bernd Beispiel",
+        text="Bei mir auch!",
+        created_at=erika.created_at + timedelta(seconds=5),
+    )
+    return ticket, erika, bernd
+
+
+def test_by_default_a_reply_answers_the_newest_mention_of_the_tickets_customer() -> None:
+    ticket, erika, _bernd = _thread_with_a_bystander()
+
+    assert answered_mention(ticket) == erika
+
+
+def test_a_filled_template_names_the_author_of_the_mention_it_answers(agent: Any) -> None:
+    ticket, erika, bernd = _thread_with_a_bystander()
+    template = ReplyTemplate(text="Hallo {name} ({handle}), danke!")
+
+    to_bernd = render_template_text(template, ticket=ticket, actor=agent, mention=bernd)
+    to_erika = render_template_text(template, ticket=ticket, actor=agent)
+
+    assert to_bernd == f"Hallo Bernd ({bernd.author_handle}), danke!"
+    assert to_erika == f"Hallo Erika ({erika.author_handle}), danke!"
+
+
+def test_a_template_reply_through_the_api_names_the_person_it_answers(agent: Any) -> None:
+    ticket, _erika, bernd = _thread_with_a_bystander()
+    template = ReplyTemplate.objects.create(
+        key="thanks-test", language="de", name="Danke", kind="answer", text="Danke, {name}!"
+    )
+
+    response = client_for(agent).post(
+        f"/api/v1/tickets/{ticket.pk}/replies/",
+        {
+            "visibility": "public",
+            "kind": "answer",
+            "template": template.pk,
+            "in_reply_to_mention": bernd.pk,
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    assert (response.json()["text"], response.json()["in_reply_to_mention"]) == (
+        "Danke, Bernd!",
+        bernd.pk,
+    )
+
+
+def test_the_checks_judge_a_reply_against_the_mention_it_answers() -> None:
+    ticket, _erika, bernd = _thread_with_a_bystander()
+
+    context = build_reply_context(ticket, visibility="public", mention=bernd)
+
+    assert (context.customer_name, context.mention_text) == ("Bernd Beispiel", "Bei mir auch!")

@@ -18,9 +18,9 @@ from servicedesk.errors import (
 )
 from tickets import actions
 from tickets.choices import ReplyKind, ReplyStatus, TicketEventKind, TicketState
-from tickets.transitions import SYSTEM_TRANSITIONS
 from tickets.tests.factories import DepartmentFactory, ReplyFactory, TicketFactory
 from tickets.tests.helpers import force_reply_status, force_state
+from tickets.transitions import SYSTEM_TRANSITIONS
 
 pytestmark = pytest.mark.django_db
 

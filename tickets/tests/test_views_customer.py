@@ -7,9 +7,9 @@ from django.test import Client
 from django.urls import reverse
 
 from crm import actions
-from tickets import actions as ticket_actions
 from crm.choices import ConsentPurpose, ConsentStatus
 from crm.models import Customer, CustomerMerge
+from tickets import actions as ticket_actions
 from tickets.tests.factories import CustomerFactory, SocialIdentityFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
