@@ -1,4 +1,4 @@
-"""Private PostgreSQL and Redis servers for the drills, built from bin/desk.py's pieces.
+"""Private PostgreSQL and Redis servers for the drills, built from bin/desklib's pieces.
 
 bin/desk.py starts *one* shared development server (`.local/pg`); a drill needs its own
 throw-away cluster and Redis on free ports that it can stop and start again at will. This
@@ -6,7 +6,6 @@ module reuses desk's tools (binary lookup, running the server tools as `postgres
 are root, free ports, PING) and only adds the lifecycle of a private instance.
 """
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -14,25 +13,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from types import ModuleType
 
-ROOT = Path(__file__).resolve().parent.parent
+# bin/desklib holds the desk's pieces (bin/ itself is no package).
+sys.path.append(str(Path(__file__).resolve().parent.parent / "bin"))
 
-
-def _load_desk() -> ModuleType:
-    """bin/desk.py as a module (bin/ is no package)."""
-    name = "servicedesk_bin_desk"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "bin" / "desk.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-desk = _load_desk()
+from desklib import probes as desk
+from desklib.base import VENV_BIN
+from desklib.processes import stop_process
+from desklib.services import PgRunner, _tail, postgres_bindir
 
 PG_FIRST_PORT = 45432  # away from the machine's 5432 and desk's own 55432
 REDIS_FIRST_PORT = 46379  # away from 6379 and desk's 56379
@@ -51,7 +39,7 @@ class PrivatePostgres:
         self.data_dir = self.root / "data"
         self.log_file = self.root / "postgres.log"
         self.socket_dir = Path(tempfile.mkdtemp(prefix="sdf-pg-"))  # short: sun_path limit
-        self.runner = desk.PgRunner.create(desk.postgres_bindir())
+        self.runner = PgRunner.create(postgres_bindir())
         self.port = desk.free_port(PG_FIRST_PORT)
 
     @property
@@ -105,7 +93,7 @@ class PrivatePostgres:
             "start",
         )
         if result.returncode != 0:
-            raise ServiceError(f"PostgreSQL did not start: {desk._tail(self.log_file)}")
+            raise ServiceError(f"PostgreSQL did not start: {_tail(self.log_file)}")
 
     def stop(self, mode: str = "fast") -> None:
         """`fast` (clean) or `immediate` (like a crash: recovery replays the WAL)."""
@@ -131,9 +119,7 @@ class PrivateRedis:
     of a Redis without AOF (every queued task message is lost)."""
 
     def __init__(self, workdir: Path) -> None:
-        binary = shutil.which(
-            "redis-server", path=f"{desk.VENV_BIN}{os.pathsep}{os.environ['PATH']}"
-        )
+        binary = shutil.which("redis-server", path=f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}")
         if binary is None:
             raise ServiceError("no redis-server binary (apt-get install redis-server)")
         self.binary = binary
@@ -158,11 +144,11 @@ class PrivateRedis:
             if self.process.poll() is not None:
                 break
             time.sleep(0.05)
-        raise ServiceError(f"redis-server did not start: {desk._tail(self.log_file)}")
+        raise ServiceError(f"redis-server did not start: {_tail(self.log_file)}")
 
     def stop(self) -> None:
         if self.process is not None:
-            desk.stop_process(self.process, 5)
+            stop_process(self.process, 5)
             self.process = None
 
     def destroy(self) -> None:

@@ -3,7 +3,7 @@
 No Docker engine is needed: the file is parsed with PyYAML and compared with the sources.
 """
 
-import importlib.util
+import importlib
 import re
 import shlex
 from pathlib import Path
@@ -39,12 +39,11 @@ def compose() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def desk() -> ModuleType:
-    """bin/desk.py, imported from its path (it is a script, not a package)."""
-    spec = importlib.util.spec_from_file_location("desk_script", ROOT / "bin" / "desk.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """bin/desklib/commands.py (what `./desk run` starts), with bin/ on sys.path meanwhile as
+    bin/desk.py has it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(ROOT / "bin"))
+        return importlib.import_module("desklib.commands")
 
 
 def variables_read_by_settings() -> set[str]:
