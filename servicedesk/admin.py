@@ -4,6 +4,8 @@ the read-only building blocks every app's admin uses for data that actions own."
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
@@ -12,8 +14,24 @@ from rest_framework.authtoken.models import TokenProxy
 
 from servicedesk import actions
 from servicedesk.models import Profile
+from servicedesk.timewindow import EARLIEST_DAY, LATEST_DAY
 
 User = get_user_model()
+
+
+class WindowedChangeList(ChangeList):
+    """A change list whose date hierarchy accepts only years of the desk's time window
+    (servicedesk.timewindow): year 9999 would overflow in Django's own arithmetic (a 500);
+    Django answers an invalid lookup by reloading the list with `?e=1`."""
+
+    def get_filters(self, request: HttpRequest) -> Any:
+        if self.date_hierarchy:
+            year = request.GET.get(f"{self.date_hierarchy}__year")
+            if year is not None and not (
+                year.isdigit() and EARLIEST_DAY.year <= int(year) <= LATEST_DAY.year
+            ):
+                raise IncorrectLookupParameters(f"year {year!r} outside the desk's window")
+        return super().get_filters(request)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -21,6 +39,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     and never adds, changes or deletes it. Pages open in Django's view-only mode."""
 
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return WindowedChangeList
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

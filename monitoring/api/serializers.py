@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -19,6 +20,7 @@ from rest_framework import serializers
 from monitoring.actions import CHANNEL_SETTINGS
 from monitoring.adapters.base import RawAuthor, RawMention
 from monitoring.models import Channel, Mention
+from servicedesk.timewindow import validate_moment
 
 TEXT_MAX_CHARS = 65_536  # DESIGN §6
 BATCH_MAX_ITEMS = 1_000  # DESIGN §6
@@ -67,7 +69,8 @@ def raw_problem(value: Any) -> str | None:
 
 @extend_schema_field(OpenApiTypes.DATETIME)
 class OffsetDateTimeField(serializers.Field):
-    """An ISO 8601 string with a UTC offset (a naive time is ambiguous and refused)."""
+    """An ISO 8601 string with a UTC offset (a naive time is ambiguous and refused), inside
+    the desk's time window (servicedesk.timewindow: years 2000 to 2100)."""
 
     default_error_messages = {
         "invalid": _("Enter an ISO 8601 date and time, e.g. 2025-03-03T10:00:00+01:00."),
@@ -86,9 +89,10 @@ class OffsetDateTimeField(serializers.Field):
         if value.tzinfo is None or value.utcoffset() is None:
             self.fail("no_offset")
         try:
-            return value.astimezone(UTC)
-        except OverflowError:
-            self.fail("invalid")
+            validate_moment(value)
+        except ValidationError as error:
+            raise serializers.ValidationError(error.messages, code="out_of_range") from error
+        return value.astimezone(UTC)
 
     def to_representation(self, value: datetime) -> str:
         return value.isoformat()

@@ -15,6 +15,7 @@ from rest_framework import serializers
 from guidelines.models import ReplyTemplate
 from monitoring.api.serializers import BlankableURLField, MentionSerializer
 from monitoring.models import Mention
+from servicedesk.timewindow import DayInput
 from tickets import sla
 from tickets.choices import DismissReason, ReplyKind, ReplyVisibility, TicketState
 from tickets.models import (
@@ -327,7 +328,7 @@ class AskDepartmentInput(serializers.Serializer):
 
 
 class ScheduleResubmissionInput(serializers.Serializer):
-    resubmission_on = serializers.DateField(help_text="Tomorrow or later (desk time).")
+    resubmission_on = DayInput(help_text="Tomorrow or later (desk time).")
     handover_reference = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=255
     )
@@ -432,7 +433,7 @@ class TransitionRequestSerializer(serializers.Serializer):
     department = serializers.CharField(required=False)
     question = serializers.CharField(required=False, max_length=TEXT_MAX_CHARS)
     shared_mentions = serializers.ListField(child=serializers.IntegerField(), required=False)
-    resubmission_on = serializers.DateField(required=False)
+    resubmission_on = DayInput(required=False)
     handover_reference = serializers.CharField(required=False, max_length=255)
     topic = TopicField(required=False)
     duplicate_of = serializers.IntegerField(required=False, allow_null=True)
