@@ -31,6 +31,9 @@ urlpatterns = [
     path("account/", views.account, name="account"),
     path("accounts/login/", views.DeskLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", views.two_factor_verify, name="two_factor_verify"),
+    path("account/two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
+    path("account/two-factor/qr.svg", views.two_factor_qr, name="two_factor_qr"),
     path("", include("guidelines.urls")),
     path("", include("tickets.urls")),
 ]
