@@ -13,11 +13,10 @@ from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
-from django.utils.http import urlencode
 from django.utils import timezone, translation
 from django.utils.html import escape
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-
 from django_htmx.http import HttpResponseClientRedirect
 
 from servicedesk import roles, two_factor

@@ -7,7 +7,6 @@ from base64 import b32encode
 from typing import Any
 
 import segno
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
