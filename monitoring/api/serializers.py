@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -147,7 +148,12 @@ class MentionInput(serializers.Serializer):
         help_text="ISO 8601 with offset; at most 5 minutes in the future."
     )
     url = serializers.URLField(
-        max_length=2048, required=False, allow_blank=True, allow_null=True, default=""
+        max_length=2048,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default="",
+        validators=[URLValidator(schemes=["http", "https"])],  # no ftp: links on ticket pages
     )
     in_reply_to = OptionalTextField(max_length=255, help_text="External id of the parent post.")
     is_private = serializers.BooleanField(required=False, default=False)
