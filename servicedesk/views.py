@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_otp import login as otp_login
@@ -27,7 +26,7 @@ from rest_framework.authtoken.models import Token
 from servicedesk import actions, roles, two_factor
 from servicedesk.errors import DomainError
 from servicedesk.models import TIME_ZONE_CHOICES, Profile
-from servicedesk.web import safe_next
+from servicedesk.web import safe_next, secret_answer
 
 
 class DeskAuthenticationForm(AuthenticationForm):
@@ -70,13 +69,6 @@ class CodeForm(forms.Form):
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
     )
-
-
-def _secret_page(response: HttpResponse) -> HttpResponse:
-    """Pages that show a secret (an authenticator key, recovery codes, a new API token) must
-    not be kept by any cache: Cache-Control: no-store (with no-cache, private, max-age=0)."""
-    add_never_cache_headers(response)
-    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -127,7 +119,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             )
             otp_login(request, device)
             messages.success(request, _("Two-factor sign-in is on."))
-            return _secret_page(
+            return secret_answer(
                 render(
                     request,
                     "servicedesk/recovery_codes.html",
@@ -145,7 +137,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         "required": two_factor.is_required_for(request.user),
         "next": safe_next(request, ""),
     }
-    return _secret_page(
+    return secret_answer(
         render(request, "servicedesk/two_factor_setup.html", context, status=status)
     )
 
@@ -163,7 +155,7 @@ def two_factor_qr(request: HttpRequest) -> HttpResponse:
     if device is None:
         raise Http404
     svg = segno.make(device.config_url, error="m").svg_inline(scale=4, border=2)
-    return _secret_page(HttpResponse(svg, content_type="image/svg+xml"))
+    return secret_answer(HttpResponse(svg, content_type="image/svg+xml"))
 
 
 class PreferencesForm(forms.Form):
@@ -248,4 +240,4 @@ def account(request: HttpRequest) -> HttpResponse:
         },
         status=status,
     )
-    return _secret_page(response) if new_token_key or recovery_codes else response
+    return secret_answer(response) if new_token_key or recovery_codes else response

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from servicedesk import roles
@@ -84,3 +85,11 @@ def client_address(request: HttpRequest) -> str:
         return remote
     addresses = [address.strip() for address in forwarded.split(",") if address.strip()]
     return addresses[-min(proxies, len(addresses))] if addresses else remote
+
+
+def secret_answer(response: HttpResponse) -> HttpResponse:
+    """An answer that shows a secret (a new API token, a webhook signing secret, an
+    authenticator key, recovery codes) must not be kept by any cache or proxy:
+    `Cache-Control: no-store` (with no-cache, must-revalidate, private and max-age=0)."""
+    add_never_cache_headers(response)
+    return response
