@@ -21,6 +21,7 @@ from rest_framework import serializers
 from monitoring.actions import CHANNEL_SETTINGS
 from monitoring.adapters.base import RawAuthor, RawMention
 from monitoring.models import Channel, Mention
+from servicedesk.api_input import StrictInput, StrictModelInput
 from servicedesk.timewindow import validate_moment
 
 TEXT_MAX_CHARS = 65_536  # DESIGN §6
@@ -115,7 +116,7 @@ class OptionalTextField(serializers.CharField):
         return super().validate_empty_values(data)
 
 
-class AuthorInput(serializers.Serializer):
+class AuthorInput(StrictInput):
     handle = serializers.CharField(max_length=255, trim_whitespace=False)
     display_name = OptionalTextField(max_length=255, trim_whitespace=False)
     platform_user_id = OptionalTextField(max_length=255)
@@ -126,7 +127,7 @@ class AuthorInput(serializers.Serializer):
         return value
 
 
-class MentionInput(serializers.Serializer):
+class MentionInput(StrictInput):
     """One mention as pushed to `POST /api/v1/mentions/` (DESIGN §6).
 
     `context["channels"]` maps slugs to the active channels (loaded once per batch);
@@ -352,7 +353,7 @@ CHANNEL_HEALTH_FIELDS = [
 ]
 
 
-class ChannelSerializer(serializers.ModelSerializer):
+class ChannelSerializer(StrictModelInput):
     """A channel for superusers. `credentials` are write-only; health is read-only; the
     webhook secret is never shown here (only once, by create and rotate_secret)."""
 
