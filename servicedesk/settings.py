@@ -1,7 +1,8 @@
 """Settings, read from the environment (12-factor).
 
 Every variable below has a safe production default; the run command (`./desk run`) sets the
-few that a local plain-HTTP demo needs (DEBUG, SECURE_SSL_REDIRECT=0, the console e-mail backend).
+few that a local plain-HTTP demo needs (SECURE_SSL_REDIRECT=0, TWO_FACTOR_REQUIRED=0, the console
+e-mail backend); DEBUG stays off there too.
 """
 
 import os
@@ -335,10 +336,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"without_query_strings": {"()": "servicedesk.logs.WithoutQueryStrings"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},  # one line per failure and per lockout is enough
+        # Outgoing requests: never the query string, where some platforms put tokens.
+        "httpx": {"filters": ["without_query_strings"]},
+        "httpcore": {"filters": ["without_query_strings"]},
     },
 }

@@ -46,6 +46,8 @@ urlpatterns = [
 ]
 
 # Under /api/ Django's own error answers are JSON too (DESIGN §6).
+# Pages get the desk's own (German) templates/400.html, 403.html, 404.html and 500.html.
 handler400 = "servicedesk.api.bad_request"
+handler403 = "servicedesk.api.permission_denied"
 handler404 = "servicedesk.api.page_not_found"
 handler500 = "servicedesk.api.server_error"
