@@ -174,8 +174,10 @@ def test_stateful_call_sequences_conform_to_the_schema(
     for token in tokens:
 
         class Workflow(state_machine):  # type: ignore[misc, valid-type]
+            authorization = token
+
             def get_call_kwargs(self, case: Any) -> dict[str, Any]:
-                return {"headers": {"Authorization": token}}
+                return {"headers": {"Authorization": self.authorization}}
 
             def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
                 case.validate_response(response, checks=CHECKS)
