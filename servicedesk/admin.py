@@ -10,6 +10,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
 from django.http import HttpRequest
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import TokenProxy
 
 from servicedesk import actions
@@ -104,3 +106,26 @@ class UserAdmin(DjangoUserAdmin):
 # on the account page; machine accounts get theirs from `create_api_client`).
 if admin.site.is_registered(TokenProxy):
     admin.site.unregister(TokenProxy)
+
+
+# Two-factor devices hold secrets (the authenticator key, the recovery codes): django-otp's own
+# admin shows them; ours lists the devices and lets an administrator delete one (a lost phone:
+# the user sets up a new device at the next sign-in), never shows, adds or edits a key.
+for _device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device_model):
+        admin.site.unregister(_device_model)
+
+
+@admin.register(TOTPDevice, StaticDevice)
+class TwoFactorDeviceAdmin(admin.ModelAdmin):
+    list_display = ("user", "name", "confirmed")
+    list_filter = ("confirmed",)
+    search_fields = ("user__username",)
+    fields = ("user", "name", "confirmed")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
