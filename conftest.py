@@ -16,6 +16,14 @@ def _fast_password_hashing(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _second_factor_optional(settings: Any) -> None:
+    """The personas sign in with their password (force_login, the login form); the rule that
+    superusers and team leads need a second factor is tested on its own
+    (servicedesk/tests/test_two_factor.py sets TWO_FACTOR_REQUIRED back on)."""
+    settings.TWO_FACTOR_REQUIRED = False
+
+
+@pytest.fixture(autouse=True)
 def _english_unless_asked(settings: Any) -> Any:
     """Tests assert on the English source strings; the German default is tested on its own
     (servicedesk/tests/test_i18n.py sets LANGUAGE_CODE back to "de")."""

@@ -27,6 +27,7 @@ from monitoring.choices import Platform
 from monitoring.models import Channel, Mention, MentionRevision
 from servicedesk.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from servicedesk.errors import DomainError
+from servicedesk.web import secret_answer
 
 # The settings the form edits; all of them are changed through monitoring.actions. The
 # credentials are write-only and have their own fields (`new_credentials`, `clear_credentials`).
@@ -261,7 +262,7 @@ def _secret_page(
         "secrets": secrets,
         "back_url": reverse("admin:monitoring_channel_changelist"),
     }
-    return HttpResponse(template.render(context, request))
+    return secret_answer(HttpResponse(template.render(context, request)))
 
 
 class MentionRevisionInline(ReadOnlyTabularInline):

@@ -11,6 +11,7 @@ from django_filters.widgets import BooleanWidget
 
 from monitoring.choices import Platform
 from monitoring.models import Channel, Mention
+from servicedesk.timewindow import validate_moment
 
 MAX_ID = 2**63 - 1  # bigint: larger ids cannot exist and would make PostgreSQL fail
 
@@ -27,15 +28,13 @@ class IdFilter(django_filters.Filter):
 
 
 class _UtcDateTimeField(django_filters.fields.IsoDateTimeField):
-    """ISO 8601, converted to UTC: PostgreSQL refuses offsets beyond ±15:59, and a far-off
-    year may not survive the conversion (both answer 400, not 500)."""
+    """ISO 8601, converted to UTC, inside the desk's time window (years 2000 to 2100): a
+    far-off year may not survive the conversion (400, not 500)."""
 
     def to_python(self, value: Any) -> datetime | None:
         parsed = super().to_python(value)
-        try:
-            return parsed.astimezone(UTC) if parsed is not None else None
-        except OverflowError as error:
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from error
+        validate_moment(parsed)  # before the conversion, which may overflow at the edges
+        return parsed.astimezone(UTC) if parsed is not None else None
 
 
 class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):

@@ -134,6 +134,13 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     return defaults.bad_request(request, exception)
 
 
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler403: under /api/ JSON; pages get the desk's own 403 page (templates/403.html)."""
+    if _is_api(request):
+        return _json_error("permission_denied", _("You may not do this."), 403)
+    return defaults.permission_denied(request, exception)
+
+
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """handler404: unknown URLs under /api/ answer JSON."""
     if _is_api(request):

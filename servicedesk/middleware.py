@@ -1,4 +1,5 @@
-"""Activate the signed-in user's language and time zone for the request."""
+"""Request middleware of the desk: the user's language and time zone, the second sign-in
+factor, the confinement of department experts, and a 503 while the database is down."""
 
 import logging
 import sys
@@ -10,12 +11,15 @@ from django.conf import settings
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.urls import Resolver404, resolve
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
 
-from servicedesk import roles
+from servicedesk import roles, two_factor
 from servicedesk.models import Profile
 
 logger = logging.getLogger(__name__)
@@ -40,6 +44,57 @@ class UserPreferencesMiddleware:
         return self.get_response(request)
 
 
+# ---- two-factor sign-in: a session signed in with the password only waits at the code
+
+# Views a session may open before it entered its second factor, by URL name.
+TWO_FACTOR_PENDING_VIEW_NAMES = frozenset(
+    {"two_factor_verify", "two_factor_setup", "two_factor_qr", "logout", "set_language"}
+)
+TWO_FACTOR_STEP_VIEWS = {"verify": "two_factor_verify", "setup": "two_factor_setup"}
+
+
+def _view_name(path: str) -> str | None:
+    try:
+        return resolve(path).view_name
+    except Resolver404:
+        return None
+
+
+class TwoFactorMiddleware:
+    """After django-otp's OTPMiddleware: a signed-in session whose user has two-factor
+    sign-in (or must have it: superusers and team leads with TWO_FACTOR_REQUIRED) and that
+    has not entered a code yet may open only the code page (or the set-up), log out and
+    switch the language. Pages redirect there (the admin too, whose login checks only the
+    password); the API answers 403 `two_factor_required` to such a session, while requests
+    with an API token pass (token authentication comes first, DESIGN §6)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or user.is_verified():
+            return self.get_response(request)
+        if request.path_info.startswith("/api/") and "HTTP_AUTHORIZATION" in request.META:
+            return self.get_response(request)
+        if _view_name(request.path_info) in TWO_FACTOR_PENDING_VIEW_NAMES:
+            return self.get_response(request)
+        step = two_factor.pending_step(user)
+        if step is None:
+            return self.get_response(request)
+        if request.path_info.startswith("/api/"):
+            detail = _("Enter the code of your second sign-in factor first.")
+            return JsonResponse(
+                {"code": "two_factor_required", "detail": str(detail), "errors": {}}, status=403
+            )
+        target = reverse(TWO_FACTOR_STEP_VIEWS[step])
+        if request.method == "GET":
+            target += "?" + urlencode({"next": request.get_full_path()})
+        if request.headers.get("HX-Request"):
+            return HttpResponseClientRedirect(target)
+        return redirect(target)
+
+
 # ---- department experts see the department inbox and nothing else of the desk (DESIGN §1)
 
 # Views a department expert may open, by URL name; everything else answers 404.
@@ -54,6 +109,7 @@ EXPERT_VIEW_NAMES = frozenset(
         "tickets:notification_bell",
         "tickets:notification_read",
         "tickets:notifications_read_all",
+        *TWO_FACTOR_PENDING_VIEW_NAMES,
     }
 )
 EXPERT_VIEW_NAME_PREFIXES = ("tickets:department_",)

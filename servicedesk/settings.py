@@ -1,7 +1,8 @@
 """Settings, read from the environment (12-factor).
 
 Every variable below has a safe production default; the run command (`./desk run`) sets the
-few that a local plain-HTTP demo needs (DEBUG, SECURE_SSL_REDIRECT=0, the console e-mail backend).
+few that a local plain-HTTP demo needs (SECURE_SSL_REDIRECT=0, TWO_FACTOR_REQUIRED=0, the console
+e-mail backend); DEBUG stays off there too.
 """
 
 import os
@@ -9,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -55,6 +57,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "servicedesk",
     "crm.apps.CrmConfig",
     "monitoring.apps.MonitoringConfig",
@@ -64,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "servicedesk.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -71,11 +78,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "servicedesk.middleware.TwoFactorMiddleware",
     "servicedesk.middleware.UserPreferencesMiddleware",
     "servicedesk.middleware.ExpertConfinementMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into our lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "servicedesk.urls"
@@ -127,6 +138,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses every sign-in of a locked-out account or address (django-axes).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -163,9 +179,51 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy (django-csp): everything from our own origin, no inline script, no
+# inline style, no eval; scripts and styles live in static/ (desk.js, desk.css).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 # 16 MiB bodies are allowed for mention batches (DESIGN §6); the API answers 413 beyond.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
+
+# Sign-in throttling (django-axes): after LOGIN_FAILURE_LIMIT failed passwords for one account,
+# or from one client address, sign-ins of that account / from that address are refused (HTTP 429,
+# our page with the time to wait) until LOGIN_LOCKOUT_MINUTES have passed without another try.
+# The failures are counted in PostgreSQL (axes' database handler), not in Redis: the lockout
+# holds when Redis is down, so it need not and does not fail open. The admin login is the same
+# authentication and is throttled alike.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: account, address
+AXES_LOCKOUT_CALLABLE = "servicedesk.views.login_locked_out"
+AXES_CLIENT_IP_CALLABLE = "servicedesk.web.client_address"
+# A success does not wipe the failures: an attacker with one valid account would otherwise
+# reset the counters of his address between guesses at other accounts.
+AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False  # our own log lines name ids, not user names
+# Behind TRUSTED_PROXIES proxies the client address is the one the outermost of them saw
+# (X-Forwarded-For); 0 (no proxy that sets it): the connection's address.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+
+# Two-factor sign-in (django-otp: TOTP apps, one-time recovery codes). With
+# TWO_FACTOR_REQUIRED on, superusers and team leads must set up and use a second factor;
+# everyone else may. `./desk run` switches it off for the demo logins.
+TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", True)
+OTP_TOTP_ISSUER = "Social Service Desk"
+RECOVERY_CODE_COUNT = 10
 
 # Secrets at rest (channel credentials, webhook secrets) are encrypted with this key.
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
@@ -200,6 +258,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["servicedesk.throttling.ClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"client": os.environ.get("API_RATE_LIMIT", "6000/min")},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "NUM_PROXIES": TRUSTED_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Social Service Desk API",
@@ -277,7 +336,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"without_query_strings": {"()": "servicedesk.logs.WithoutQueryStrings"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # one line per failure and per lockout is enough
+        # Outgoing requests: never the query string, where some platforms put tokens.
+        "httpx": {"filters": ["without_query_strings"]},
+        "httpcore": {"filters": ["without_query_strings"]},
+    },
 }

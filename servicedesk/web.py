@@ -1,12 +1,15 @@
-"""Helpers every app's HTML views share: role decorators, safe redirects, form errors."""
+"""Helpers every app's HTML views share: role decorators, safe redirects, form errors, the
+client's address."""
 
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from servicedesk import roles
@@ -69,3 +72,24 @@ def form_error_text(form: Any) -> str:
         prefix = f"{label or field}: " if field != "__all__" else ""
         parts.append(prefix + " ".join(str(error) for error in errors))
     return "; ".join(parts)
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's IP address: the connection's, or behind TRUSTED_PROXIES proxies the one
+    the outermost of them put into X-Forwarded-For (entries further left are the client's
+    own word and can be forged). The same rule as DRF's NUM_PROXIES for the API throttle."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.TRUSTED_PROXIES
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies <= 0 or not forwarded:
+        return remote
+    addresses = [address.strip() for address in forwarded.split(",") if address.strip()]
+    return addresses[-min(proxies, len(addresses))] if addresses else remote
+
+
+def secret_answer(response: HttpResponse) -> HttpResponse:
+    """An answer that shows a secret (a new API token, a webhook signing secret, an
+    authenticator key, recovery codes) must not be kept by any cache or proxy:
+    `Cache-Control: no-store` (with no-cache, must-revalidate, private and max-age=0)."""
+    add_never_cache_headers(response)
+    return response

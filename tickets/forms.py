@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk.timewindow import DayField
 from tickets.choices import DismissReason, LinkKind, ReplyKind, ReplyVisibility, TicketState
 from tickets.models import Department, Ticket
 
@@ -30,7 +31,7 @@ class TransitionForm(ExpectedStateForm):
     department = forms.ModelChoiceField(queryset=Department.objects.all(), required=False)
     question = forms.CharField(required=False, max_length=5000)
     shared_mentions = forms.ModelMultipleChoiceField(queryset=None, required=False)
-    resubmission_on = forms.DateField(required=False)
+    resubmission_on = DayField(required=False)
     handover_reference = forms.CharField(required=False, max_length=255)
     topic = forms.CharField(required=False, max_length=255)
     dismiss_reason = forms.ChoiceField(choices=DismissReason.choices, required=False)

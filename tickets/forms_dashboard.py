@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from monitoring.models import Channel
+from servicedesk.timewindow import DayField
 from tickets.choices import Stage
 from tickets.reports import DEFAULT_RANGE_DAYS, DashboardFilters, default_filters
 
@@ -39,8 +40,8 @@ class DashboardFilterForm(forms.Form):
         # `from` is a Python keyword, so these two fields are added by name.
         date_widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
         self.fields = {
-            "from": forms.DateField(label=_("From"), required=False, widget=date_widget),
-            "to": forms.DateField(label=_("To"), required=False, widget=date_widget),
+            "from": DayField(label=_("From"), required=False, widget=date_widget),
+            "to": DayField(label=_("To"), required=False, widget=date_widget),
             **self.fields,
         }
 

@@ -29,6 +29,7 @@ from monitoring.adapters.base import (
     OutgoingReply,
     PayloadInvalid,
 )
+from servicedesk.links import is_web_url
 from servicedesk.queue import delay_safely
 from tickets.actions.events import record_event
 from tickets.actions.replies import (
@@ -103,6 +104,9 @@ def record_reply_sent(reply_id: int, *, platform_id: str, permalink: str, now: d
     reply = lock_reply(reply)
     if reply.status != ReplyStatus.SENDING:
         return reply
+    if permalink and not is_web_url(permalink):
+        logger.warning("reply %s: the platform's permalink dropped (not an http(s) URL)", reply.pk)
+        permalink = ""
     reply.mark_sent(platform_id=platform_id, permalink=permalink, at=now)
     reply.updated_at = now
     save_reply(reply, ["platform_id", "permalink", "sent_at", "last_error", "next_attempt_at"])

@@ -81,7 +81,10 @@ def desk_environment(services: Services, *, for_tests: bool) -> dict[str, str]:
         "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
     }
     if not for_tests:
-        variables["DEBUG"] = "1"
+        # DEBUG stays off (issue 17): the demo runs as production does, static files through
+        # WhiteNoise, the desk's own error pages. Its printed logins work with the password
+        # alone; two-factor sign-in stays optional there (README "Demo logins").
+        variables["TWO_FACTOR_REQUIRED"] = "0"
     return variables
 
 
@@ -163,6 +166,7 @@ def banner(port: int, *, demo: bool) -> None:
     lines = [
         f"Social Service Desk: {url}",
         logins,
+        "Two-factor sign-in: optional in the demo (production: required for admin, team leads)",
         f"Admin: {url}admin/",
         "Environment for another terminal: source .local/env",
         "Stop everything with Ctrl-C.",

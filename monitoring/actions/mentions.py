@@ -6,6 +6,7 @@ text), and, once each new mention is threaded, `attach_to_tickets` (its ticket a
 Moderation marks a mention hidden with `mark_hidden` once the platform has accepted.
 """
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,9 @@ from psycopg2.extras import Json, execute_values
 
 from monitoring.adapters.base import RawMention
 from monitoring.models import Channel, Mention, MentionRevision
+from servicedesk.links import is_web_url
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -49,7 +53,7 @@ def store_mentions(
             mention.text,
             mention.created_at,
             now,
-            mention.url[:2048],
+            checked_url(channel, mention),
             mention.in_reply_to[:255],
             mention.is_private,
             channel.is_own_account(mention.author.handle),
@@ -81,6 +85,21 @@ def store_mentions(
         ):
             known[row["external_id"]] = StoredMention(row["id"], row["ticket_id"], row["text"])
     return inserted, known
+
+
+def checked_url(channel: Channel, mention: RawMention) -> str:
+    """The mention's link if it is an absolute http(s) URL; anything else (an RSS item
+    linking to `javascript:…`) is dropped with a log line, whichever adapter brought it."""
+    if not mention.url or is_web_url(mention.url):
+        return mention.url
+    scheme = mention.url.split(":", 1)[0][:20] if ":" in mention.url else ""
+    logger.warning(
+        "channel %s mention %s: link dropped (not an http(s) URL; scheme %r)",
+        channel.pk,
+        mention.external_id[:64],
+        scheme,
+    )
+    return ""
 
 
 def record_revisions(

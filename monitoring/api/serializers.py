@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -19,6 +21,8 @@ from rest_framework import serializers
 from monitoring.actions import CHANNEL_SETTINGS
 from monitoring.adapters.base import RawAuthor, RawMention
 from monitoring.models import Channel, Mention
+from servicedesk.api_input import StrictInput, StrictModelInput
+from servicedesk.timewindow import validate_moment
 
 TEXT_MAX_CHARS = 65_536  # DESIGN §6
 BATCH_MAX_ITEMS = 1_000  # DESIGN §6
@@ -67,7 +71,8 @@ def raw_problem(value: Any) -> str | None:
 
 @extend_schema_field(OpenApiTypes.DATETIME)
 class OffsetDateTimeField(serializers.Field):
-    """An ISO 8601 string with a UTC offset (a naive time is ambiguous and refused)."""
+    """An ISO 8601 string with a UTC offset (a naive time is ambiguous and refused), inside
+    the desk's time window (servicedesk.timewindow: years 2000 to 2100)."""
 
     default_error_messages = {
         "invalid": _("Enter an ISO 8601 date and time, e.g. 2025-03-03T10:00:00+01:00."),
@@ -86,9 +91,10 @@ class OffsetDateTimeField(serializers.Field):
         if value.tzinfo is None or value.utcoffset() is None:
             self.fail("no_offset")
         try:
-            return value.astimezone(UTC)
-        except OverflowError:
-            self.fail("invalid")
+            validate_moment(value)
+        except ValidationError as error:
+            raise serializers.ValidationError(error.messages, code="out_of_range") from error
+        return value.astimezone(UTC)
 
     def to_representation(self, value: datetime) -> str:
         return value.isoformat()
@@ -110,7 +116,7 @@ class OptionalTextField(serializers.CharField):
         return super().validate_empty_values(data)
 
 
-class AuthorInput(serializers.Serializer):
+class AuthorInput(StrictInput):
     handle = serializers.CharField(max_length=255, trim_whitespace=False)
     display_name = OptionalTextField(max_length=255, trim_whitespace=False)
     platform_user_id = OptionalTextField(max_length=255)
@@ -121,7 +127,7 @@ class AuthorInput(serializers.Serializer):
         return value
 
 
-class MentionInput(serializers.Serializer):
+class MentionInput(StrictInput):
     """One mention as pushed to `POST /api/v1/mentions/` (DESIGN §6).
 
     `context["channels"]` maps slugs to the active channels (loaded once per batch);
@@ -143,7 +149,12 @@ class MentionInput(serializers.Serializer):
         help_text="ISO 8601 with offset; at most 5 minutes in the future."
     )
     url = serializers.URLField(
-        max_length=2048, required=False, allow_blank=True, allow_null=True, default=""
+        max_length=2048,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default="",
+        validators=[URLValidator(schemes=["http", "https"])],  # no ftp: links on ticket pages
     )
     in_reply_to = OptionalTextField(max_length=255, help_text="External id of the parent post.")
     is_private = serializers.BooleanField(required=False, default=False)
@@ -342,7 +353,7 @@ CHANNEL_HEALTH_FIELDS = [
 ]
 
 
-class ChannelSerializer(serializers.ModelSerializer):
+class ChannelSerializer(StrictModelInput):
     """A channel for superusers. `credentials` are write-only; health is read-only; the
     webhook secret is never shown here (only once, by create and rotate_secret)."""
 

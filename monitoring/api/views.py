@@ -24,6 +24,7 @@ from monitoring.api.serializers import (
 )
 from monitoring.filters import ChannelFilter
 from monitoring.models import Channel
+from servicedesk.web import secret_answer
 
 
 @extend_schema_view(
@@ -60,7 +61,7 @@ class ChannelViewSet(
         channel, secret = actions.create_channel(actor=request.user, **serializer.validated_data)
         answer = ChannelCreatedSerializer(channel).data
         answer["secret"] = secret
-        return Response(answer, status=status.HTTP_201_CREATED)
+        return secret_answer(Response(answer, status=status.HTTP_201_CREATED))
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         channel = self.get_object()
@@ -79,4 +80,4 @@ class ChannelViewSet(
     def rotate_secret(self, request: Request, slug: str | None = None) -> Response:
         """A new signing secret for a webhook channel, returned once."""
         secret = actions.rotate_channel_secret(self.get_object(), actor=request.user)
-        return Response({"secret": secret})
+        return secret_answer(Response({"secret": secret}))

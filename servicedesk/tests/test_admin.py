@@ -5,11 +5,13 @@ import json
 from typing import Any
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog
 from django.contrib import admin
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.oath import totp
 from rest_framework.authtoken.models import Token
 
 from crm.models import Consent, Customer, CustomerMerge, CustomerNote, SocialIdentity
@@ -17,6 +19,7 @@ from guidelines.actions import install_default_templates
 from guidelines.models import GuidelinePage
 from monitoring.choices import Platform
 from monitoring.models import Channel, Mention, MentionRevision
+from servicedesk import actions as servicedesk_actions
 from servicedesk.models import Profile
 from tickets import actions
 from tickets.choices import ReplyKind, ReplyStatus, ReplyVisibility, SlaKind, TicketState
@@ -107,6 +110,16 @@ def desk(cm: Any, agent: Any, other_agent: Any, team_lead: Any, expert: Any, dep
     Topic.objects.create(name="Fahrradmitnahme", created_at=timezone.now())
     Profile.objects.create(user=agent, language="en")
     Token.objects.create(user=agent)
+    device = servicedesk_actions.start_totp_enrollment(agent, actor=agent)
+    servicedesk_actions.confirm_totp_enrollment(agent, f"{totp(device.bin_key):06d}", actor=agent)
+    AccessAttempt.objects.create(
+        username="agent", ip_address="203.0.113.7", failures_since_start=1,
+        attempt_time=timezone.now(), user_agent="", path_info="/accounts/login/",
+    )  # fmt: skip
+    AccessFailureLog.objects.create(
+        username="agent", ip_address="203.0.113.7", attempt_time=timezone.now(),
+        user_agent="", path_info="/accounts/login/",
+    )  # fmt: skip
     install_default_templates()
     ChannelFactory(
         slug="bridge",
@@ -470,3 +483,20 @@ def test_a_users_language_is_changed_in_the_admin_through_the_profile(
     profile.refresh_from_db()
     assert response.status_code == 302
     assert (profile.language, profile.time_zone) == ("en", "Europe/Vienna")
+
+
+def test_the_admin_never_shows_a_two_factor_secret(admin_client: Any, desk: Any) -> None:
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    totp_device = TOTPDevice.objects.get()
+    static_device = StaticDevice.objects.get()
+
+    pages = [
+        admin_client.get(_url(TOTPDevice, "change", totp_device.pk)).content.decode(),
+        admin_client.get(_url(StaticDevice, "change", static_device.pk)).content.decode(),
+        admin_client.get(_url(TOTPDevice, "changelist")).content.decode(),
+    ]
+
+    secrets = [totp_device.key, *StaticToken.objects.values_list("token", flat=True)]
+    assert not [secret for secret in secrets for page in pages if secret in page]

@@ -1,6 +1,10 @@
 """The OpenAPI schema (`/api/schema/`, drf-spectacular) is complete and valid, the docs are
 served without a CDN, and the whole API is fuzzed against its own schema by schemathesis:
-no 5xx, and every answer (errors included) conforms to the schema."""
+no 5xx, and every answer (errors included) conforms to the schema. The fuzzing runs as a
+superuser who is also a team lead (every endpoint reachable), as a plain team lead (the
+superuser-only endpoints answer 403), and statefully: sequences of calls that follow the
+links schemathesis infers between operations (a created channel read, changed, its secret
+rotated; a ticket listed, then read and transitioned)."""
 
 import json
 from io import StringIO
@@ -17,6 +21,7 @@ from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, Phase, settings
+from hypothesis.stateful import run_state_machine_as_test
 from rest_framework.test import APIClient
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -34,6 +39,9 @@ from tickets.tests.factories import ChannelFactory, ReplyFactory, TicketFactory,
 pytestmark = pytest.mark.django_db
 
 FUZZ_EXAMPLES = 8  # per operation: keeps the whole run well under a minute
+TEAM_LEAD_FUZZ_EXAMPLES = 3  # per operation, as a plain team lead (the 403 answers)
+STATEFUL_EXAMPLES = 12  # call sequences
+STATEFUL_STEPS = 6  # calls per sequence at most
 
 
 def test_schema_generates_without_warnings_and_validates(tmp_path: Path) -> None:
@@ -121,12 +129,66 @@ def keep_test_connection() -> Any:
 def test_api_conforms_to_its_schema(case: Any, fuzz_user: Any, keep_test_connection: Any) -> None:
     token = client_for(fuzz_user)._credentials["HTTP_AUTHORIZATION"]
 
-    case.call_and_validate(
-        headers={"Authorization": token},
-        checks=[
-            not_a_server_error,
-            status_code_conformance,
-            content_type_conformance,
-            response_schema_conformance,
-        ],
-    )
+    case.call_and_validate(headers={"Authorization": token}, checks=CHECKS)
+
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+@pytest.fixture
+def plain_team_lead(fuzz_user: Any) -> Any:
+    """A team lead who is no superuser, with the fuzz user's data to hit."""
+    return UserFactory(username="fuzz_lead", groups=[roles.TEAM_LEAD])
+
+
+@schema.parametrize()
+@settings(
+    max_examples=TEAM_LEAD_FUZZ_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+def test_api_conforms_to_its_schema_as_a_team_lead(
+    case: Any, plain_team_lead: Any, keep_test_connection: Any
+) -> None:
+    token = client_for(plain_team_lead)._credentials["HTTP_AUTHORIZATION"]
+
+    case.call_and_validate(headers={"Authorization": token}, checks=CHECKS)
+
+
+def test_stateful_call_sequences_conform_to_the_schema(
+    fuzz_user: Any, plain_team_lead: Any, keep_test_connection: Any
+) -> None:
+    state_machine = schema.as_state_machine()
+    assert state_machine.bundles, "schemathesis inferred no links between the operations"
+    tokens = [
+        client_for(user)._credentials["HTTP_AUTHORIZATION"] for user in (fuzz_user, plain_team_lead)
+    ]
+
+    for token in tokens:
+
+        class Workflow(state_machine):  # type: ignore[misc, valid-type]
+            authorization = token
+
+            def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+                return {"headers": {"Authorization": self.authorization}}
+
+            def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+                case.validate_response(response, checks=CHECKS)
+
+        run_state_machine_as_test(
+            Workflow,
+            settings=settings(
+                max_examples=STATEFUL_EXAMPLES,
+                stateful_step_count=STATEFUL_STEPS,
+                deadline=None,
+                derandomize=True,
+                suppress_health_check=list(HealthCheck),
+            ),
+        )

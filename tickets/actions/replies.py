@@ -23,6 +23,7 @@ from servicedesk.errors import (
     SelfApprovalNotAllowed,
     StaleState,
 )
+from servicedesk.links import is_web_url
 from servicedesk.queue import enqueue_on_commit
 from tickets import access
 from tickets.actions.clocks import stop_response_clocks
@@ -333,6 +334,8 @@ def confirm_reply_posted(reply: Reply, *, actor: Any, permalink: str) -> Reply:
     """On a channel whose adapter cannot post, the author confirms the hand-posted reply
     with its permalink; it counts as sent now (and stops the response clocks)."""
     permalink = require_text(permalink, "permalink")
+    if not is_web_url(permalink):
+        raise InvalidArgument(_("Enter the permalink as an http(s) URL."), field="permalink")
     reply = lock_reply(reply)
     if reply.author_id != actor.pk:
         raise NotAllowedForRole(_("Only the author confirms a hand-posted reply."))

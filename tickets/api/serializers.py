@@ -15,6 +15,8 @@ from rest_framework import serializers
 from guidelines.models import ReplyTemplate
 from monitoring.api.serializers import BlankableURLField, MentionSerializer
 from monitoring.models import Mention
+from servicedesk.api_input import StrictInput
+from servicedesk.timewindow import DayInput
 from tickets import sla
 from tickets.choices import DismissReason, ReplyKind, ReplyVisibility, TicketState
 from tickets.models import (
@@ -239,7 +241,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 # --------------------------------------------------------------------------- transitions
 
 
-class TransitionInput(serializers.Serializer):
+class TransitionInput(StrictInput):
     """`{"transition": name, "expected_state": state (optional), ...arguments}`."""
 
     transition = serializers.ChoiceField(
@@ -249,21 +251,21 @@ class TransitionInput(serializers.Serializer):
     expected_state = serializers.ChoiceField(choices=TicketState.choices, required=False)
 
 
-class NoArgumentsInput(serializers.Serializer):
+class NoArgumentsInput(StrictInput):
     pass
 
 
-class AssignToSupportInput(serializers.Serializer):
+class AssignToSupportInput(StrictInput):
     note = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=REASON_MAX_CHARS
     )
 
 
-class ReasonInput(serializers.Serializer):
+class ReasonInput(StrictInput):
     reason = serializers.CharField(max_length=REASON_MAX_CHARS)
 
 
-class TakeInput(serializers.Serializer):
+class TakeInput(StrictInput):
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True),
         required=False,
@@ -295,7 +297,7 @@ class TicketMentionField(serializers.PrimaryKeyRelatedField):
             self.fail("incorrect_type", data_type=type(data).__name__)
 
 
-class RequestPrivateDataInput(serializers.Serializer):
+class RequestPrivateDataInput(StrictInput):
     text = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=TEXT_MAX_CHARS
     )
@@ -312,7 +314,7 @@ class RequestPrivateDataInput(serializers.Serializer):
         return attrs
 
 
-class AskDepartmentInput(serializers.Serializer):
+class AskDepartmentInput(StrictInput):
     department = serializers.SlugRelatedField(
         slug_field="slug", queryset=Department.objects.all(), help_text="Department slug."
     )
@@ -326,8 +328,8 @@ class AskDepartmentInput(serializers.Serializer):
     )
 
 
-class ScheduleResubmissionInput(serializers.Serializer):
-    resubmission_on = serializers.DateField(help_text="Tomorrow or later (desk time).")
+class ScheduleResubmissionInput(StrictInput):
+    resubmission_on = DayInput(help_text="Tomorrow or later (desk time).")
     handover_reference = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=255
     )
@@ -368,7 +370,7 @@ class TopicField(serializers.Field):
         return value.pk if isinstance(value, Topic) else value
 
 
-class MarkUnsolvableInput(serializers.Serializer):
+class MarkUnsolvableInput(StrictInput):
     topic = TopicField()
 
 
@@ -379,7 +381,7 @@ class VisibleTicketField(serializers.PrimaryKeyRelatedField):
         return self.context["tickets"]
 
 
-class DismissInput(serializers.Serializer):
+class DismissInput(StrictInput):
     reason = serializers.ChoiceField(choices=DismissReason.choices)
     duplicate_of = VisibleTicketField(
         queryset=Ticket.objects.none(), required=False, allow_null=True
@@ -418,7 +420,7 @@ TRANSITION_INPUTS: dict[str, type[serializers.Serializer]] = {
 }
 
 
-class TransitionRequestSerializer(serializers.Serializer):
+class TransitionRequestSerializer(StrictInput):
     """The documented body of the transitions endpoint (the union of every argument)."""
 
     transition = serializers.ChoiceField(choices=TRANSITION_NAMES)
@@ -432,7 +434,7 @@ class TransitionRequestSerializer(serializers.Serializer):
     department = serializers.CharField(required=False)
     question = serializers.CharField(required=False, max_length=TEXT_MAX_CHARS)
     shared_mentions = serializers.ListField(child=serializers.IntegerField(), required=False)
-    resubmission_on = serializers.DateField(required=False)
+    resubmission_on = DayInput(required=False)
     handover_reference = serializers.CharField(required=False, max_length=255)
     topic = TopicField(required=False)
     duplicate_of = serializers.IntegerField(required=False, allow_null=True)
@@ -441,11 +443,11 @@ class TransitionRequestSerializer(serializers.Serializer):
 # --------------------------------------------------------------------------- notes, replies
 
 
-class NoteInput(serializers.Serializer):
+class NoteInput(StrictInput):
     text = serializers.CharField(max_length=TEXT_MAX_CHARS)
 
 
-class ReplyInput(serializers.Serializer):
+class ReplyInput(StrictInput):
     text = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=TEXT_MAX_CHARS
     )
@@ -468,11 +470,11 @@ class ReplyInput(serializers.Serializer):
         return attrs
 
 
-class RejectInput(serializers.Serializer):
+class RejectInput(StrictInput):
     comment = serializers.CharField(max_length=REASON_MAX_CHARS)
 
 
-class ConfirmPostedInput(serializers.Serializer):
+class ConfirmPostedInput(StrictInput):
     permalink = serializers.URLField(max_length=2048)
 
 

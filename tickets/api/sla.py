@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from servicedesk import roles
+from servicedesk.api_input import StrictInput
 from tickets import actions, reports
 from tickets.forms_dashboard import DashboardFilterForm
 from tickets.models import SlaPolicy
@@ -131,7 +132,7 @@ class SlaPolicySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SlaPolicyInput(serializers.Serializer):
+class SlaPolicyInput(StrictInput):
     target_seconds = serializers.IntegerField(min_value=1, required=False)
     warn_percent = serializers.IntegerField(min_value=1, max_value=100, required=False)
 

@@ -3,6 +3,7 @@ inbox live, goes to Support, gets a holding message from a template (approved by
 agent, delivered by the real Celery worker to a local fake platform), a department answer
 and a public answer, and is resolved. Plus the refusals a person can try in the browser."""
 
+import re
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 from rest_framework.authtoken.models import Token
 
 from guidelines.models import ReplyTemplate
@@ -111,9 +113,9 @@ def test_story_from_mention_to_resolved_ticket(
     agent_page.wait_for_url(f"**/tickets/{ticket.pk}/")
     template = ReplyTemplate.objects.get(key="holding-story")
     agent_page.select_option("#reply-template", str(template.pk))
-    agent_page.wait_for_function(
-        "document.getElementById('reply-text').value.includes('Hallo Erika')"
-    )
+    # Playwright's own assertion: wait_for_function evaluates a string, which the page's
+    # Content-Security-Policy (no eval) refuses.
+    expect(agent_page.locator("#reply-text")).to_have_value(re.compile("Hallo Erika"))
     assert agent_page.input_value("#reply-kind") == ReplyKind.HOLDING
     screenshot(agent_page, "04_ticket_composer")
     agent_page.click("#reply-submit")

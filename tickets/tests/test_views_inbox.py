@@ -151,12 +151,19 @@ def test_poll_returns_tickets_changed_since_the_last_poll(client: Any, cm: Any) 
     assert b"data-since=" in response.content
 
 
-def test_poll_with_garbage_since_still_answers(client: Any, cm: Any) -> None:
+def test_poll_with_garbage_since_answers_400_not_500(client: Any, cm: Any) -> None:
     client.force_login(cm)
 
     response = client.get(reverse("tickets:inbox_poll"), {"since": "<not a date>"})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert "ISO 8601" in response.content.decode()
+
+
+def test_poll_without_since_answers_from_now(client: Any, cm: Any) -> None:
+    client.force_login(cm)
+
+    assert client.get(reverse("tickets:inbox_poll")).status_code == 200
 
 
 def test_inbox_needs_the_same_queries_for_5_and_50_tickets(

@@ -372,6 +372,18 @@ def _filters_or_default(form: DashboardFilterForm, now: datetime) -> DashboardFi
     return reports.default_filters(now)
 
 
+def _filter_status(form: DashboardFilterForm) -> int:
+    """400 when the filters are invalid: the page then shows the default range and the
+    form's errors."""
+    return 400 if form.is_bound and form.errors else 200
+
+
+def _filter_errors(form: DashboardFilterForm) -> HttpResponse:
+    """400 naming the invalid filters (the live fragment and the CSV have no form to show)."""
+    messages = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+    return HttpResponse(messages, status=400, content_type="text/plain; charset=utf-8")
+
+
 def live_context(filters: DashboardFilters, *, now: datetime) -> dict[str, Any]:
     """Backlog, at-risk clocks and live breaches (three queries)."""
     backlog = reports.backlog(filters, now=now)
@@ -472,7 +484,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         now=now,
         first_response=SlaKind.FIRST_RESPONSE,
     )
-    return render(request, "tickets/dashboard.html", context)
+    return render(request, "tickets/dashboard.html", context, status=_filter_status(form))
 
 
 @role_required(roles.is_team_lead)
@@ -481,6 +493,8 @@ def dashboard_live(request: HttpRequest) -> HttpResponse:
     """The live fragment (backlog, at-risk clocks, live breaches), polled by htmx."""
     now = timezone.now()
     form = _filter_form(request, now)
+    if form.is_bound and not form.is_valid():
+        return _filter_errors(form)
     filters = _filters_or_default(form, now)
     with reports.report_session():
         context = live_context(filters, now=now)
@@ -503,8 +517,7 @@ def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
     now = timezone.now()
     form = DashboardFilterForm(request.GET or None, now=now)
     if form.is_bound and not form.is_valid():
-        messages = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
-        return HttpResponse(messages, status=400, content_type="text/plain; charset=utf-8")
+        return _filter_errors(form)
     filters = form.filters() if form.is_bound else reports.default_filters(now)
     spec = TABLES[table]
     arguments = {"limit": reports.EXPORT_LIST_LIMIT} if table in LISTS else {}

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import (
     BooleanField,
@@ -20,7 +21,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 from monitoring.adapters import capabilities_of
 from monitoring.models import Mention
 from servicedesk import roles
+from servicedesk.timewindow import parse_moment
 from servicedesk.web import form_error_text, role_required
 from tickets import actions
 from tickets.choices import DismissReason, TicketState
@@ -162,11 +163,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _since(value: str | None) -> datetime:
-    parsed = parse_datetime(value or "")
-    if parsed is None or timezone.is_naive(parsed):
-        return timezone.now() - timedelta(seconds=POLL_OVERLAP_SECONDS)
-    return parsed - timedelta(seconds=POLL_OVERLAP_SECONDS)
+def _since(value: str | None, *, now: datetime) -> datetime:
+    """The poll's start (a little overlap); refuses ValidationError for a `since` that is
+    malformed, naive or outside the desk's time window."""
+    start = parse_moment(value) if value else now
+    return start - timedelta(seconds=POLL_OVERLAP_SECONDS)
 
 
 @role_required(roles.is_community_manager, roles.is_team_lead)
@@ -175,10 +176,14 @@ def inbox_poll(request: HttpRequest) -> HttpResponse:
     """New and changed tickets in `new` since the last poll (htmx, every 5 s); desk.js
     merges them into the table by id, so selection and checkboxes stay."""
     now = timezone.now()
+    try:
+        since = _since(request.GET.get("since"), now=now)
+    except ValidationError as error:
+        return HttpResponse(
+            " ".join(error.messages), status=400, content_type="text/plain; charset=utf-8"
+        )
     tickets = list(
-        inbox_queryset(request.user, now=now).filter(
-            updated_at__gte=_since(request.GET.get("since"))
-        )[:POLL_MAX_ROWS]
+        inbox_queryset(request.user, now=now).filter(updated_at__gte=since)[:POLL_MAX_ROWS]
     )
     return render(
         request,

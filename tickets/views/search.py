@@ -34,6 +34,7 @@ from django.views.decorators.http import require_GET
 
 from crm.models import Customer, SocialIdentity, normalise_handle
 from monitoring.models import Channel, Mention
+from servicedesk.timewindow import DayField
 from servicedesk.web import desk_staff_required
 from tickets.choices import TicketState
 from tickets.models import Reply, Ticket, TicketNote
@@ -87,10 +88,10 @@ class SearchForm(forms.Form):
         empty_label=_("All channels"),
         required=False,
     )
-    opened_from = forms.DateField(
+    opened_from = DayField(
         label=_("Opened from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    opened_to = forms.DateField(
+    opened_to = DayField(
         label=_("Opened until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
@@ -226,4 +227,6 @@ def search(request: HttpRequest) -> HttpResponse:
             customers=list(customer_page.object_list),
             query_string=query_string.urlencode(),
         )
-    return render(request, "tickets/search.html", context)
+    # Invalid filters (a date outside the desk's window, a reversed range) are a form error.
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "tickets/search.html", context, status=status)
