@@ -5,9 +5,10 @@ prints one table (figure, value, target, verdict) and writes bench/results/suite
 
 Benchmarks (NAME): ingest (bench/ingest.py, own database sd_bench_ingest), pages
 (bench/pages.py), sla_sweep (bench/sla_sweep.py --shared), dashboard (bench/dashboard.py) on
-the shared seeded database, and worker_memory (bench/worker_memory.py, own database
-sd_bench_worker). Each runs as its own process; its full output is printed as it goes and
-its figures are kept in bench/results/<name>.json.
+the shared seeded database, worker_memory (bench/worker_memory.py, own database
+sd_bench_worker) and knowledge (bench/knowledge.py: search at 100,000 articles, own database
+sd_bench_knowledge, seeded once and reused). Each runs as its own process; its full output
+is printed as it goes and its figures are kept in bench/results/<name>.json.
 
 The shared database (sd_bench_suite; sd_bench_suite_quick with --quick) is seeded with
 bench.seed (COPY: 1,000,000 tickets, 200,000 of them open with a running clock, about 1.7
@@ -39,19 +40,20 @@ from bench.common import (
     write_json,
 )
 
-BENCHMARKS = ("ingest", "pages", "sla_sweep", "dashboard", "worker_memory")
+BENCHMARKS = ("ingest", "pages", "sla_sweep", "dashboard", "worker_memory", "knowledge")
 NEEDS_SEED = {"pages", "sla_sweep", "dashboard"}
 REUSE_HOURS = 6
 SIZES = {
     "full": {
         "tickets": 1_000_000, "running": 200_000, "ingest_count": 50_000, "ingest_single": 5_000,
         "page_requests": 50, "sweep_runs": 21, "due": 100, "latency_clocks": 50,
-        "dashboard_runs": 15, "worker_mentions": 100_000,
+        "dashboard_runs": 15, "worker_mentions": 100_000, "articles": 100_000,
+        "search_runs": 15,
     },
     "quick": {
         "tickets": 20_000, "running": 4_000, "ingest_count": 2_000, "ingest_single": 200,
         "page_requests": 5, "sweep_runs": 3, "due": 100, "latency_clocks": 10,
-        "dashboard_runs": 3, "worker_mentions": 2_000,
+        "dashboard_runs": 3, "worker_mentions": 2_000, "articles": 5_000, "search_runs": 3,
     },
 }  # fmt: skip
 META_TABLE = "bench_seed_meta"
@@ -159,6 +161,8 @@ def _commands(database: str, sizes: dict[str, int], quick: bool) -> dict[str, li
         "worker_memory": [*python, "-m", "bench.worker_memory", "--mentions",
                           str(sizes["worker_mentions"]), "--json",
                           f"worker_memory{suffix}.json"],
+        "knowledge": [*python, "-m", "bench.knowledge", "--articles", str(sizes["articles"]),
+                      "--runs", str(sizes["search_runs"]), "--json", f"knowledge{suffix}.json"],
     }  # fmt: skip
 
 
@@ -251,6 +255,15 @@ def table_rows(results: dict[str, Any]) -> list[dict[str, str]]:
                 f"{after['total_rss_mb']:.0f} MB (parent {after['parent_rss_mb']:.0f} + child "
                 f"{after['child_rss_mb']:.0f})", "<= 300 MB", figures["target_met"])  # fmt: skip
             add("worker intake rate", f"{figures['mentions_per_second']:,.0f} mentions/s")
+        elif name == "knowledge":
+            overall = figures["overall"]
+            add(f"knowledge search, {figures['articles']:,} articles",
+                f"median {overall['median_ms']:.1f} ms, p95 {overall['p95_ms']:.1f} ms",
+                "p95 < 50 ms", figures["target_met"])  # fmt: skip
+            add(
+                "knowledge search, slowest query (median)",
+                f"{overall['max_query_median_ms']:.1f} ms",
+            )
     return rows
 
 

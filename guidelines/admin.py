@@ -1,18 +1,12 @@
-"""Django admin of the guidelines app: reply templates, personal-data patterns and the
-guidelines pages (one per language; saved through guidelines.actions, which records who
-changed it and when)."""
+"""Django admin of the guidelines app: reply templates and personal-data patterns."""
 
 import re
-from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from guidelines import actions
-from guidelines.models import GuidelinePage, PersonalDataPattern, ReplyTemplate
-from servicedesk import roles
+from guidelines.models import PersonalDataPattern, ReplyTemplate
 
 
 @admin.register(ReplyTemplate)
@@ -47,36 +41,3 @@ class PersonalDataPatternAdmin(admin.ModelAdmin):
     list_display = ("name", "pattern", "is_active")
     list_filter = ("is_active",)
     search_fields = ("name", "pattern")
-
-
-@admin.register(GuidelinePage)
-class GuidelinePageAdmin(admin.ModelAdmin):
-    list_display = ("language", "updated_at", "updated_by")
-    list_select_related = ("updated_by",)
-    fields = ("language", "body", "updated_at", "updated_by")
-    readonly_fields = ("updated_at", "updated_by")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return self._may_edit(request) and super().has_add_permission(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._may_edit(request) and super().has_change_permission(request, obj)
-
-    def _may_edit(self, request: HttpRequest) -> bool:
-        """As guidelines.actions.update_guideline_page: superusers and team leads."""
-        return request.user.is_superuser or roles.is_team_lead(request.user)
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        if obj is not None:  # one page per language: the language of a page stays
-            return ("language", *self.readonly_fields)
-        return self.readonly_fields
-
-    def save_model(self, request: HttpRequest, obj: GuidelinePage, form: Any, change: bool):
-        page = actions.update_guideline_page(
-            form.cleaned_data.get("language", obj.language),
-            form.cleaned_data["body"],
-            actor=request.user,
-        )
-        obj.pk = page.pk
-        obj.updated_at = page.updated_at
-        obj.updated_by = page.updated_by

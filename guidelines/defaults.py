@@ -1,5 +1,6 @@
 """The desk's default content: reply templates in German and English, the social media
-guidelines page, and the personal-data patterns of the guideline checks.
+guidelines (installed as articles by knowledge.actions.install_guideline_articles), and
+the personal-data patterns of the guideline checks.
 
 Data only. `guidelines.actions.install_default_templates()` and the data migration
 0002_install_default_templates create what is missing and never overwrite edited rows.

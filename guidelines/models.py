@@ -1,4 +1,5 @@
-"""Reply templates (Textbausteine), configurable personal-data patterns, the guidelines page."""
+"""Reply templates (Textbausteine) and configurable personal-data patterns. The staff's social
+media guidelines are articles of the information centre (knowledge, tagged `guidelines`)."""
 
 from django.conf import settings
 from django.db import models
@@ -57,23 +58,3 @@ class PersonalDataPattern(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class GuidelinePage(models.Model):
-    """The company's social media guidelines for the staff, one page per language."""
-
-    language = models.CharField(
-        _("language"), max_length=8, choices=settings.LANGUAGES, unique=True
-    )
-    body = models.TextField(_("text"))
-    updated_at = models.DateTimeField(_("updated at"))
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
-    )
-
-    class Meta:
-        verbose_name = _("guidelines page")
-        verbose_name_plural = _("guidelines pages")
-
-    def __str__(self) -> str:
-        return f"guidelines ({self.language})"

@@ -112,7 +112,8 @@ EXPERT_VIEW_NAMES = frozenset(
         *TWO_FACTOR_PENDING_VIEW_NAMES,
     }
 )
-EXPERT_VIEW_NAME_PREFIXES = ("tickets:department_",)
+# The information centre: experts write their departments' articles and review proposals.
+EXPERT_VIEW_NAME_PREFIXES = ("tickets:department_", "tickets:knowledge_")
 # Paths outside the HTML workspace: the API decides visibility itself (querysets), static
 # files and the language switch are harmless.
 EXPERT_PATH_PREFIXES = ("/api/", "/static/", "/i18n/")
@@ -143,7 +144,8 @@ def expert_may_open(path: str) -> bool:
 
 class ExpertConfinementMiddleware:
     """After authentication: department experts get 404 for every HTML page except the
-    department inbox, their account, notifications, log-in/out and the language switch, so
+    department inbox, the information centre, their account, notifications, log-in/out and the
+    language switch, so
     they cannot even learn that tickets, customers or the search exist. One central check
     instead of one per view; the views still check visibility themselves."""
 

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "monitoring.apps.MonitoringConfig",
     "tickets.apps.TicketsConfig",
     "guidelines.apps.GuidelinesConfig",
+    "knowledge.apps.KnowledgeConfig",
 ]
 
 MIDDLEWARE = [
@@ -276,6 +277,7 @@ SPECTACULAR_SETTINGS = {
         "ReplyKindEnum": "tickets.choices.ReplyKind",
         "NotificationKindEnum": "tickets.choices.NotificationKind",
         "SlaKindEnum": "tickets.choices.SlaKind",
+        "ArticleStatusEnum": "knowledge.choices.ArticleStatus",
     },
 }
 
@@ -319,6 +321,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.send_pending_replies_task",
         "schedule": timedelta(seconds=15),
         "options": {"expires": 14},
+    },
+    "tickets.flag-expired-articles": {
+        "task": "tickets.tasks.flag_expired_articles_task",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3500},
     },
     "tickets.compact-report-facts": {
         "task": "tickets.tasks.compact_report_facts_task",

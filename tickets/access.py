@@ -13,9 +13,10 @@ from typing import Any
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
+from knowledge.access import Departments
 from monitoring.models import Mention
 from servicedesk import roles
-from tickets.models import DepartmentRequest, Reply, Ticket
+from tickets.models import Department, DepartmentRequest, Reply, Ticket
 
 # --------------------------------------------------------------------------- visibility
 
@@ -94,3 +95,18 @@ def may_answer_for_department(user: Any, request: DepartmentRequest) -> bool:
 
 def may_change_sla_policies(user: Any) -> bool:
     return bool(getattr(user, "is_superuser", False))
+
+
+# --------------------------------------------------------------------------- knowledge
+
+
+def knowledge_departments(user: Any) -> Departments:
+    """What the information centre needs to know about departments for `user`: every
+    department (slug → name) and the slugs of his own (an expert writes their articles and
+    reviews proposals for them). Two small queries."""
+    own: frozenset[str] = frozenset()
+    if roles.is_department_expert(user):
+        own = frozenset(Department.objects.filter(experts=user).values_list("slug", flat=True))
+    return Departments(
+        known=dict(Department.objects.order_by("name").values_list("slug", "name")), own=own
+    )

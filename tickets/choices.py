@@ -168,3 +168,6 @@ class NotificationKind(models.TextChoices):
     DEPARTMENT_REQUEST = "department_request", _("Department request")
     DEPARTMENT_ANSWER = "department_answer", _("Department answer")
     REPLY_FAILED = "reply_failed", _("Reply delivery failed")
+    ARTICLE_PROPOSAL = "article_proposal", _("Article proposal")
+    ARTICLE_REVIEWED = "article_reviewed", _("Article proposal reviewed")
+    ARTICLE_EXPIRED = "article_expired", _("Article past its valid-until date")

@@ -2,7 +2,8 @@
 
 Logins per role, the departments with one expert each, channels matching the platforms of
 the sample corpus (with the brands' own accounts), the live demo channel, a webhook bridge,
-the default reply templates, the sample mentions (imported through the intake without SLA
+the default reply templates, the information centre's articles and the lost-parcel story
+(tickets.demo_knowledge), the sample mentions (imported through the intake without SLA
 clocks) and a handful of cases moved through the real actions, so the desk looks lived-in.
 
 Every step is idempotent: what exists already is left as it is (edits made in the admin
@@ -21,6 +22,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from guidelines.actions import install_default_templates
@@ -32,7 +34,7 @@ from monitoring.models import Channel, Mention
 from servicedesk import actions as servicedesk_actions
 from servicedesk import roles
 from servicedesk.models import Profile
-from tickets import actions
+from tickets import access, actions, demo_knowledge
 from tickets.choices import DismissReason, ReplyKind, ReplyVisibility, TicketEventKind, TicketState
 from tickets.models import Department, Ticket
 
@@ -216,6 +218,7 @@ class SeedReport:
     # The webhook channel's signing secret: known only in the run that created it.
     webhook_secret: str | None = None
     templates_created: int = 0
+    articles_created: int = 0
     import_output: str = ""
     cases_moved: list[str] = field(default_factory=list)
     cases_skipped: list[str] = field(default_factory=list)
@@ -423,6 +426,37 @@ def _case_resolved_with_answer(
     actions.resolve_ticket(ticket, actor=clara)
 
 
+def _case_lost_parcel_answered(
+    ticket: Ticket, people: dict[str, Any], departments: dict[str, Department]
+) -> None:
+    """Last week's lost parcel on the forum: answered, posted by hand, resolved. Its answer is
+    what the information centre offers for today's lost parcel."""
+    anton = people["anton"]
+    ticket = _assign(ticket, people, "Paket verschwunden: Nachforschung anstoßen.")
+    ticket = actions.take_ticket(ticket, actor=anton)
+    reply = actions.create_reply(
+        ticket,
+        actor=anton,
+        text=demo_knowledge.PAST_PARCEL_ANSWER,
+        visibility=ReplyVisibility.PUBLIC,
+        kind=ReplyKind.ANSWER,
+        submit=True,
+    )
+    reply = actions.approve_reply(reply, actor=people["olga"])
+    actions.confirm_reply_posted(
+        reply,
+        actor=anton,
+        permalink="https://www.paketforum.example/threads/paket-verschwunden.4411/#post-2",
+    )
+    actions.resolve_ticket(Ticket.objects.get(pk=ticket.pk), actor=anton)
+
+
+def _case_lost_parcel_to_support(
+    ticket: Ticket, people: dict[str, Any], departments: dict[str, Department]
+) -> None:
+    _assign(ticket, people, "Paket verloren: bitte mit dem Artikel zur Nachforschung antworten.")
+
+
 def _case_dismissed_as_spam(
     ticket: Ticket, people: dict[str, Any], departments: dict[str, Department]
 ) -> None:
@@ -459,6 +493,18 @@ DEMO_CASES: tuple[DemoCase, ...] = (
         "forum",
         "https://www.zugreise-forum.de/threads/re3-ausfaelle-morgens.20877/#post-641937",
         _case_resolved_with_answer,
+    ),
+    DemoCase(
+        "lost parcel answered and resolved last week (forum)",
+        "forum",
+        demo_knowledge.PAST_PARCEL_MENTION.external_id,
+        _case_lost_parcel_answered,
+    ),
+    DemoCase(
+        "lost parcel handed to Support (live demo channel)",
+        "demo",
+        demo_knowledge.LIVE_PARCEL_MENTION.external_id,
+        _case_lost_parcel_to_support,
     ),
     DemoCase(
         "dismissed as spam (fake review)",
@@ -506,6 +552,12 @@ def seed_demo(*, now: datetime) -> SeedReport:
     departments = ensure_departments(people, report)
     ensure_channels(people["admin"], now=now, report=report)
     report.templates_created = install_default_templates()
+    report.articles_created = demo_knowledge.ensure_articles(
+        people,
+        access.knowledge_departments(people["tina"]),
+        today=timezone.localdate(now),
+    )
     import_sample_mentions(report)
+    demo_knowledge.receive_story_mentions(now=now)
     bring_desk_to_life(people, departments, report)
     return report

@@ -69,6 +69,19 @@ class BulkDismissForm(forms.Form):
         self.fields["tickets"].queryset = visible
 
 
+class IdListField(forms.Field):
+    """Ids sent as repeated hidden inputs (the information centre's insertions)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        values = value if isinstance(value, list | tuple) else ([value] if value else [])
+        try:
+            return [int(item) for item in values if str(item).strip()]
+        except (TypeError, ValueError) as error:
+            raise forms.ValidationError(_("Reload the page and insert again.")) from error
+
+
 class ReplyForm(forms.Form):
     """The composer. `version` is the ticket's last event id when the page was opened."""
 
@@ -79,6 +92,8 @@ class ReplyForm(forms.Form):
     text = forms.CharField(max_length=10000, widget=forms.Textarea)
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
     confirm_changed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # What was inserted from the information centre (tickets.views.suggestions.ticket_insert).
+    knowledge_use = IdListField(required=False)
     submit = forms.BooleanField(required=False)
 
     def __init__(self, *args: Any, ticket: Ticket, templates: Any, **kwargs: Any) -> None:

@@ -53,6 +53,14 @@ def compact_report_facts_task() -> int:
     return facts.compact()
 
 
+@shared_task
+def flag_expired_articles_task() -> int:
+    """Hourly (beat entry "tickets.flag-expired-articles"): flag articles past their
+    valid-until date and tell their owners. Re-running flags and notifies nobody twice (a
+    flagged article is skipped; the notification's dedupe key names article and date)."""
+    return actions.flag_expired_articles(now=timezone.now())
+
+
 # Dispatched by monitoring's poll dispatcher (beat entry "monitoring.poll-due-channels") under
 # its historical name; the poll-and-store step is tickets.polling's, so the task lives here.
 @shared_task(name="monitoring.tasks.poll_channel_task")

@@ -7,10 +7,12 @@ from tickets.views import (
     dashboard,
     department,
     inbox,
+    knowledge,
     notifications,
     queue,
     review,
     search,
+    suggestions,
     ticket,
 )
 
@@ -47,6 +49,12 @@ urlpatterns = [
     path("tickets/<int:pk>/replies/", ticket.create_reply_view, name="reply_create"),
     path("tickets/<int:pk>/replies/check/", ticket.check_reply_view, name="reply_check"),
     path("tickets/<int:pk>/replies/template/", ticket.fill_template, name="reply_template"),
+    path(
+        "tickets/<int:pk>/suggestions/",
+        suggestions.ticket_suggestions,
+        name="ticket_suggestions",
+    ),
+    path("tickets/<int:pk>/knowledge/insert/", suggestions.ticket_insert, name="ticket_insert"),
     path("replies/<int:pk>/edit/", ticket.edit_reply_view, name="reply_edit"),
     path("replies/<int:pk>/retry/", ticket.retry_reply_view, name="reply_retry"),
     path("replies/<int:pk>/posted/", ticket.confirm_posted_view, name="reply_confirm_posted"),
@@ -75,6 +83,19 @@ urlpatterns = [
     path("customer-merges/<int:pk>/undo/", customer.merge_undo, name="merge_undo"),
     # ---- search
     path("search/", search.search, name="search"),
+    # ---- the information centre (experts open these too: the names start "knowledge_")
+    path("knowledge/", knowledge.knowledge_list, name="knowledge_list"),
+    path("knowledge/new/", knowledge.knowledge_new, name="knowledge_new"),
+    path("knowledge/propose/", knowledge.knowledge_propose_new, name="knowledge_propose_new"),
+    path("knowledge/proposals/", knowledge.knowledge_proposals, name="knowledge_proposals"),
+    path("knowledge/proposals/<int:pk>/", knowledge.knowledge_proposal, name="knowledge_proposal"),
+    path("knowledge/<int:pk>/", knowledge.knowledge_article, name="knowledge_article"),
+    path("knowledge/<int:pk>/edit/", knowledge.knowledge_edit, name="knowledge_edit"),
+    path("knowledge/<int:pk>/status/", knowledge.knowledge_status, name="knowledge_status"),
+    path("knowledge/<int:pk>/topics/", knowledge.knowledge_topics, name="knowledge_topics"),
+    path("knowledge/<int:pk>/history/", knowledge.knowledge_history, name="knowledge_history"),
+    path("knowledge/<int:pk>/propose/", knowledge.knowledge_propose, name="knowledge_propose"),
+    path("guidelines/", knowledge.guidelines, name="guidelines"),
     # ---- team-lead dashboard
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/live/", dashboard.dashboard_live, name="dashboard_live"),

@@ -26,7 +26,6 @@ STAFF_PERMISSIONS = [
     ("crm", "add", "customernote"),
     ("crm", READ, "customernote"),
     ("guidelines", READ, "replytemplate"),
-    ("guidelines", READ, "guidelinepage"),
 ]
 GROUP_PERMISSIONS = {
     "community_manager": STAFF_PERMISSIONS,
@@ -39,7 +38,6 @@ GROUP_PERMISSIONS = {
         ("tickets", READ, "slabreach"),
         ("tickets", "add", "topic"),
         ("tickets", "change", "topic"),
-        ("guidelines", "change", "guidelinepage"),
         ("guidelines", "add", "replytemplate"),
         ("guidelines", "change", "replytemplate"),
         ("crm", "change", "customer"),

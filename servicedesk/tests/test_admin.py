@@ -16,7 +16,9 @@ from rest_framework.authtoken.models import Token
 
 from crm.models import Consent, Customer, CustomerMerge, CustomerNote, SocialIdentity
 from guidelines.actions import install_default_templates
-from guidelines.models import GuidelinePage
+from knowledge import actions as knowledge_actions
+from knowledge.access import Departments
+from knowledge.models import Article, ArticleProposal, SearchLog
 from monitoring.choices import Platform
 from monitoring.models import Channel, Mention, MentionRevision
 from servicedesk import actions as servicedesk_actions
@@ -59,6 +61,9 @@ ACTION_OWNED = [
     Consent,
     CustomerNote,
     CustomerMerge,
+    Article,
+    ArticleProposal,
+    SearchLog,
 ]
 
 
@@ -121,6 +126,15 @@ def desk(cm: Any, agent: Any, other_agent: Any, team_lead: Any, expert: Any, dep
         user_agent="", path_info="/accounts/login/",
     )  # fmt: skip
     install_default_templates()
+    departments = Departments(known={department.slug: department.name}, own=frozenset())
+    article = knowledge_actions.create_article(
+        actor=team_lead, departments=departments, language="de", title="Paket", body="Text"
+    )
+    knowledge_actions.propose_change(
+        article, actor=agent, departments=departments, title="Paket", body="Neuer Text",
+        tags=[], product="", public_url="",
+    )  # fmt: skip
+    knowledge_actions.record_search(actor=agent, query="nichts", result_count=0)
     ChannelFactory(
         slug="bridge",
         platform=Platform.WEBHOOK,
@@ -364,21 +378,6 @@ def test_an_sla_warning_outside_one_to_hundred_percent_is_refused(admin_client: 
     policy.refresh_from_db()
     assert response.status_code == 200  # the form again, with the error
     assert (policy.target_seconds, policy.warn_percent) == (600, 80)
-
-
-def test_saving_the_guidelines_page_records_who_changed_it(
-    admin_client: Any, admin_user: Any
-) -> None:
-    install_default_templates()
-    page = GuidelinePage.objects.get(language="de")
-
-    response = admin_client.post(
-        _url(GuidelinePage, "change", page.pk), {"body": "Immer freundlich bleiben."}
-    )
-
-    page.refresh_from_db()
-    assert response.status_code == 302
-    assert (page.body, page.updated_by) == ("Immer freundlich bleiben.", admin_user)
 
 
 def test_sla_policy_list_shows_kind_department_target_and_warning(admin_client: Any) -> None:

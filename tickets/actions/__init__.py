@@ -8,7 +8,9 @@
   auto-close);
 - `notes`: internal notes and links; `notifications`: in-app messages and e-mails;
 - `moderation`: hiding posts and blocking authors on the platform;
-- `customers`: the tickets' part of merging customers; `policies`: SLA targets.
+- `customers`: the tickets' part of merging customers; `policies`: SLA targets;
+- `knowledge`: the desk's side of the information centre (proposals and their
+  notifications, insertions into drafts, articles from answers, topics' articles, expiry).
 
 The intake of mentions (`tickets.intake`), polling (`tickets.polling`) and delivery of
 replies (`tickets.outbox`) are actions too, in their own modules. Each action owns its
@@ -40,6 +42,16 @@ from tickets.actions.events import (
     record_event,
     record_transition,
     write_events,
+)
+from tickets.actions.knowledge import (
+    accept_article_proposal,
+    article_from_answer,
+    flag_expired_articles,
+    insert_into_draft,
+    propose_article_change,
+    propose_new_article,
+    reject_article_proposal,
+    set_article_topics,
 )
 from tickets.actions.lifecycle import (
     assign_to_support,
@@ -119,6 +131,14 @@ TRANSITION_ACTIONS: dict[str, Callable[..., Ticket]] = {
 
 __all__ = [
     "SLA_SWEEP_BATCH_SIZE",
+    "accept_article_proposal",
+    "article_from_answer",
+    "flag_expired_articles",
+    "insert_into_draft",
+    "propose_article_change",
+    "propose_new_article",
+    "reject_article_proposal",
+    "set_article_topics",
     "TRANSITION_ACTIONS",
     "BlockNeedsReminder",
     "ModerationFailed",

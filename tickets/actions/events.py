@@ -8,6 +8,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
+from knowledge import actions as knowledge_actions
 from servicedesk.errors import (
     GuardFailed,
     InvalidArgument,
@@ -18,7 +19,7 @@ from servicedesk.errors import (
     SystemTransitionOnly,
 )
 from servicedesk.sql import bulk_insert
-from tickets.choices import TicketEventKind, is_handover
+from tickets.choices import TicketEventKind, TicketState, is_handover
 from tickets.models import Ticket, TicketEvent
 from tickets.transitions import ANSWER_GUARDED, SYSTEM_TRANSITIONS, TIMED_TRANSITIONS
 
@@ -170,6 +171,13 @@ def fire_transition(
     record_transition(
         locked, name, from_state=from_state, actor=actor, at=at, note=note, **(event_data or {})
     )
+    if TicketState.RESOLVED in (from_state, locked.state) and from_state != locked.state:
+        # The articles used in this case count towards resolved cases while it stays resolved.
+        knowledge_actions.record_case_outcome(
+            locked.pk,
+            actor=actor,
+            resolved_at=at if locked.state == TicketState.RESOLVED else None,
+        )
     return locked, from_state
 
 

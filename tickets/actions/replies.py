@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed
 
+from knowledge import actions as knowledge_actions
 from monitoring.adapters import adapter_for
 from servicedesk import roles
 from servicedesk.errors import (
@@ -61,7 +62,11 @@ def draft_reply(
     mention: Any,
     template: Any,
     now: datetime,
+    knowledge_uses: Iterable[int] = (),
 ) -> Reply:
+    """The draft row and its event; the insertions from the information centre that the
+    composer sends with it belong to it from now on (their use is counted once it is sent)."""
+    knowledge_uses = list(knowledge_uses)
     reply = Reply.objects.create(
         ticket=ticket,
         in_reply_to_mention=mention,
@@ -82,6 +87,10 @@ def draft_reply(
         step=ReplyStep.DRAFTED,
         visibility=visibility,
         reply_kind=kind,
+        **({"knowledge_uses": sorted(set(knowledge_uses))} if knowledge_uses else {}),
+    )
+    knowledge_actions.attach_insertions(
+        knowledge_uses, actor=actor, ticket_id=ticket.pk, reply_id=reply.pk
     )
     return reply
 
@@ -97,8 +106,10 @@ def create_reply(
     in_reply_to_mention: Any = None,
     template: Any = None,
     submit: bool = False,
+    knowledge_uses: Iterable[int] = (),
 ) -> Reply:
-    """Draft a reply to one mention of an open ticket (optionally submitted at once)."""
+    """Draft a reply to one mention of an open ticket (optionally submitted at once), with
+    the ids of what was inserted into it from the information centre (`knowledge_uses`)."""
     _ensure_may_draft(actor)
     text = require_text(text, "text")
     if visibility not in ReplyVisibility.values:
@@ -123,6 +134,7 @@ def create_reply(
         mention=mention,
         template=template,
         now=now,
+        knowledge_uses=knowledge_uses,
     )
     if submit:
         submit_draft(reply, actor=actor, now=now)
@@ -362,3 +374,4 @@ def record_sent(reply: Reply, *, actor: Any, now: datetime) -> None:
         platform_id=reply.platform_id,
     )
     stop_response_clocks(reply.ticket, reply=reply, at=now)
+    knowledge_actions.record_reply_sent(reply.pk, actor=actor, at=now)

@@ -2,6 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
+from tickets.api.knowledge import ArticleViewSet
 from tickets.api.mentions import MentionViewSet
 from tickets.api.views import NotificationViewSet, ReplyViewSet, TicketViewSet
 
@@ -10,5 +11,6 @@ router.register("mentions", MentionViewSet, basename="mention")
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("replies", ReplyViewSet, basename="reply")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("articles", ArticleViewSet, basename="article")
 
 urlpatterns = router.urls

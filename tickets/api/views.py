@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -17,6 +17,7 @@ from monitoring.models import Mention
 from servicedesk.api import PageNumberPagination
 from servicedesk.errors import StaleState, SystemTransitionOnly
 from tickets import access, actions
+from tickets.api.knowledge import SuggestionsSerializer
 from tickets.api.serializers import (
     TRANSITION_INPUTS,
     ConfirmPostedInput,
@@ -34,7 +35,8 @@ from tickets.api.serializers import (
 )
 from tickets.filters import NotificationFilter, TicketFilter
 from tickets.models import Notification, Reply, SlaClock, Ticket
-from tickets.reply_context import render_template_text
+from tickets.reply_context import default_answered_mention, render_template_text
+from tickets.suggestions import suggestions_for
 
 ID_PATTERN = r"[0-9]{1,19}"
 
@@ -111,6 +113,30 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             ticket, actor=request.user, **arguments.validated_data
         )
         return Response(self._detail(ticket))
+
+    @extend_schema(
+        responses={200: SuggestionsSerializer},
+        parameters=[
+            OpenApiParameter(
+                "mention", int, description="The mention answered (default: the newest one)"
+            )
+        ],
+        summary="Articles and past answers most similar to the mention being answered",
+    )
+    @action(detail=True, methods=["get"])
+    def suggestions(self, request: Request, pk: str | None = None) -> Response:
+        ticket = self.get_object()
+        mention = default_answered_mention(ticket)
+        wanted = request.query_params.get("mention", "")
+        if wanted:
+            if not wanted.isdigit() or len(wanted) > 19:
+                raise serializers.ValidationError({"mention": ["A mention id is a number."]})
+            mention = ticket.mentions.filter(pk=int(wanted), is_own_account=False).first()
+            if mention is None:
+                raise serializers.ValidationError(
+                    {"mention": ["No mention of this ticket has this id."]}
+                )
+        return Response(SuggestionsSerializer(suggestions_for(ticket, mention)).data)
 
     @extend_schema(request=NoteInput, responses={201: NoteSerializer}, summary="Internal note")
     @action(detail=True, methods=["post"])

@@ -37,6 +37,10 @@ class Topic(models.Model):
     name = models.CharField(_("name"), max_length=255, unique=True)
     description = models.TextField(_("description"), blank=True)
     created_at = models.DateTimeField(_("created at"))
+    # The information centre's articles about this topic (set by team leads).
+    articles = models.ManyToManyField(
+        "knowledge.Article", blank=True, related_name="topics", verbose_name=_("articles")
+    )
 
     class Meta:
         verbose_name = _("topic")

@@ -1,6 +1,7 @@
 """Dashboard aggregates (read-only): SLA compliance, response times, backlog, at-risk clocks
 and live breaches, workload per agent, department answer times, overdue follow-ups, process
-duration and depth, volume per channel and topics of unsolvable cases.
+duration and depth, volume per channel, topics of unsolvable cases, and the information
+centre's most used articles and searches that found nothing (`tickets.reports.knowledge`).
 
 Every figure is computed in PostgreSQL; the functions only shape the rows. Each takes the
 `DashboardFilters` and `now`, and runs one query whatever the number of tickets. Counts are
@@ -45,6 +46,7 @@ from tickets.reports.base import (
     desk_midnight,
     report_session,
 )
+from tickets.reports.knowledge import most_used_articles, search_gaps
 from tickets.reports.service_levels import (
     PERIODS,
     Outcome,
@@ -86,10 +88,12 @@ __all__ = [
     "desk_midnight",
     "live_breaches",
     "live_counts",
+    "most_used_articles",
     "overdue_follow_ups",
     "process_depth",
     "report_session",
     "response_times",
+    "search_gaps",
     "sla_summary",
     "unsolvable_topics",
 ]

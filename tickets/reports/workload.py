@@ -251,11 +251,17 @@ def channel_volume(filters: DashboardFilters, *, now: datetime) -> dict[str, Any
 
 def unsolvable_topics(filters: DashboardFilters, *, now: datetime) -> list[dict[str, Any]]:
     """Topics under observation with the number of tickets linked to each (all time, and
-    opened in the range), most tickets first."""
+    opened in the range), most tickets first, and the published articles the topic links to
+    (`articles`: [[id, title], …], by title)."""
     params = base_params(filters, now)
     sql = f"""
         SELECT tp.id AS topic_id, tp.name, coalesce(linked.tickets, 0) AS tickets,
-               coalesce(linked.tickets_in_range, 0) AS tickets_in_range
+               coalesce(linked.tickets_in_range, 0) AS tickets_in_range,
+               coalesce((SELECT json_agg(json_build_array(a.id, a.title) ORDER BY a.title)
+                           FROM tickets_topic_articles ta
+                           JOIN knowledge_article a ON a.id = ta.article_id
+                          WHERE ta.topic_id = tp.id AND a.status = 'published'), '[]')
+                   AS articles
         FROM tickets_topic tp
         LEFT JOIN (
             SELECT t.topic_id, count(*) AS tickets,

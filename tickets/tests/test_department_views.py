@@ -175,8 +175,7 @@ def expert_blocked_urls(ticket: Any, customer: Customer) -> list[str]:
         reverse("tickets:review_queue"),
         reverse("tickets:search") + "?q=Paket",
         reverse("tickets:customer_detail", args=[customer.pk]),
-        reverse("guidelines:page"),
-        reverse("guidelines:page_edit"),
+        reverse("tickets:guidelines"),
         "/admin/",
     ]
 

@@ -23,7 +23,7 @@ from monitoring.adapters.base import AdapterError, OutgoingReply
 from monitoring.adapters.webhook import WebhookAdapter
 from monitoring.models import Channel, Mention
 from servicedesk import roles
-from tickets import actions, demo
+from tickets import actions, demo, demo_knowledge
 from tickets.choices import (
     RESPONSE_CLOCK_KINDS,
     DepartmentRequestStatus,
@@ -42,6 +42,11 @@ pytestmark = pytest.mark.django_db
 User = get_user_model()
 NOW = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)  # the day after the sample's two days
 SAMPLE = [json.loads(line) for line in SAMPLE_MENTIONS_PATH.read_text("utf-8").splitlines()]
+# The two mentions of the information centre's lost-parcel story (tickets.demo_knowledge).
+STORY = {
+    ("forum", demo_knowledge.PAST_PARCEL_MENTION.external_id),
+    ("demo", demo_knowledge.LIVE_PARCEL_MENTION.external_id),
+}
 
 
 def seed() -> str:
@@ -92,14 +97,14 @@ def test_seed_demo_twice_leaves_exactly_the_data_of_once() -> None:
     seed()
 
     assert snapshot() == once
-    assert once["counts"]["tickets.Ticket"] > 0 and once["counts"]["tickets.Reply"] == 2
+    assert once["counts"]["tickets.Ticket"] > 0 and once["counts"]["tickets.Reply"] == 3
 
 
 def test_the_sample_mentions_are_imported_through_the_intake() -> None:
     seed()
 
     stored = set(Mention.objects.values_list("channel__slug", "external_id"))
-    assert stored == {(row["platform"], row["external_id"]) for row in SAMPLE}
+    assert stored == {(row["platform"], row["external_id"]) for row in SAMPLE} | STORY
     assert not Ticket.objects.filter(starts_clocks=True).exists()
 
 
@@ -122,7 +127,8 @@ def test_brand_posts_and_replies_join_their_thread_and_open_no_ticket() -> None:
     opening = ticket_of("twitter", "2119672633978683046")
     assert brand_post.is_own_account
     assert brand_post.ticket == thanks.ticket == opening
-    assert Ticket.objects.count() == sum(1 for row in SAMPLE if not row["in_reply_to"])
+    openers = sum(1 for row in SAMPLE if not row["in_reply_to"])
+    assert Ticket.objects.count() == openers + len(STORY)
 
 
 def test_seed_demo_prints_a_working_login_for_every_role() -> None:
@@ -338,3 +344,22 @@ def test_the_webhook_receiver_refuses_stale_timestamps() -> None:
     stale = module.signature_problem("s", "1000", signature, body, now=1000 + 301)
 
     assert (fresh, stale) == (None, "X-Timestamp too far from the receiver's clock")
+
+
+def test_the_demo_has_articles_for_its_brands_and_the_lost_parcel_story() -> None:
+    from knowledge.models import Article
+    from tickets.suggestions import suggestions_for
+
+    seed()
+
+    products = set(Article.objects.published().values_list("product", flat=True))
+    live = Mention.objects.get(external_id=demo_knowledge.LIVE_PARCEL_MENTION.external_id)
+    past = Mention.objects.get(external_id=demo_knowledge.PAST_PARCEL_MENTION.external_id)
+    offered = suggestions_for(live.ticket, live)
+    assert {"PaketBlitz Paketversand", "ZugPlus Fernverkehr", "Telvia DSL"} <= products
+    assert {"Lindenhaus Hotels", "Kessler Motorrad K 750"} <= products
+    assert live.ticket.state == TicketState.SUPPORT  # in anton's queue
+    assert offered.articles[0].article.title.startswith("Paket verloren")
+    assert [answer.reply.ticket_id for answer in offered.answers] == [past.ticket_id]
+    assert past.ticket.state == TicketState.RESOLVED
+    assert Article.objects.expired(NOW.date()).count() == 1  # the winter timetable

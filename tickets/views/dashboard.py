@@ -66,8 +66,9 @@ def neutralise_csv_cell(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Column:
-    """One column: its header, how to read the value from a row, and its format
-    (text, int, seconds, rate, datetime, date, ticket). `where` limits it to the page or CSV."""
+    """One column: its header, how to read the value from a row, and its format (text, int,
+    seconds, rate, datetime, date, ticket, article, articles). `where` limits it to the page
+    or CSV."""
 
     header: Any
     value: Callable[[dict[str, Any]], Any]
@@ -94,6 +95,17 @@ class Column:
             cell["text"] = f"#{value}"
             cell["href"] = reverse("tickets:ticket_detail", args=[value])
             cell["numeric"] = False
+        elif self.format == "articles":  # value: [(article id, title), …]
+            cell["links"] = [
+                {"text": title, "href": reverse("tickets:knowledge_article", args=[pk])}
+                for pk, title in value
+            ]
+            cell["text"] = "" if value else "–"
+            cell["numeric"] = False
+        elif self.format == "article":  # value: (article id, title)
+            cell["text"] = value[1]
+            cell["href"] = reverse("tickets:knowledge_article", args=[value[0]])
+            cell["numeric"] = False
         return cell
 
     def csv_cell(self, row: dict[str, Any]) -> Any:
@@ -108,6 +120,10 @@ class Column:
             return timezone.localtime(value).isoformat()
         if self.format == "date":
             return value.isoformat()
+        if self.format == "article":
+            return neutralise_csv_cell(value[1])
+        if self.format == "articles":
+            return neutralise_csv_cell("; ".join(title for _pk, title in value))
         return neutralise_csv_cell(str(value)) if isinstance(value, str) else value
 
 
@@ -330,11 +346,36 @@ TABLES: dict[str, Table] = {
             Column(_("Topic"), lambda row: row["name"]),
             Column(_("Tickets"), lambda row: row["tickets"], "int"),
             Column(_("Opened in range"), lambda row: row["tickets_in_range"], "int"),
+            Column(_("Articles"), lambda row: row["articles"], "articles"),
         ],
+    ),
+    "articles": Table(
+        _("Most used articles"),
+        reports.most_used_articles,
+        lambda rows: rows,
+        [
+            Column(_("Article"), lambda row: (row["article_id"], row["title"]), "article"),
+            Column(_("Language"), lambda row: row["language"].upper()),
+            Column(_("Sent replies"), lambda row: row["sent_replies"], "int"),
+            Column(_("Resolved cases"), lambda row: row["resolved_cases"], "int"),
+        ],
+        _("Replies sent in the range with a link or passage of the article; all channels."),
+    ),
+    "search_gaps": Table(
+        _("Searches that found nothing"),
+        reports.search_gaps,
+        lambda rows: rows,
+        [
+            Column(_("Search"), lambda row: row["normalised_query"]),
+            Column(_("Searches"), lambda row: row["searches"], "int"),
+            Column(_("People"), lambda row: row["people"], "int"),
+            Column(_("Last searched"), lambda row: row["last_searched_at"], "datetime"),
+        ],
+        _("Gaps in the information centre: write the article that was looked for."),
     ),
 }
 # Lists shown shortened on the page (the first rows and the exact total), complete in CSV.
-LISTS = ("at_risk", "breaches", "follow_ups")
+LISTS = ("at_risk", "breaches", "follow_ups", "articles", "search_gaps")
 
 
 def _round(value: float | None) -> str:
@@ -418,6 +459,8 @@ def dashboard_context(filters: DashboardFilters, *, now: datetime) -> dict[str, 
         "process": reports.process_depth(filters, now=now),
         "volume": volume,
         "topics": reports.unsolvable_topics(filters, now=now),
+        "articles": reports.most_used_articles(filters, now=now),
+        "search_gaps": reports.search_gaps(filters, now=now),
     }
     range_kpis = [
         {
@@ -441,6 +484,8 @@ def dashboard_context(filters: DashboardFilters, *, now: datetime) -> dict[str, 
             "follow_ups",
             "process",
             "topics",
+            "articles",
+            "search_gaps",
             "trend",
             "volume",
         )

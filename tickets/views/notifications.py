@@ -54,6 +54,11 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
     actions.mark_notification_read(notification, actor=request.user)
     if request.POST.get("open") and notification.ticket_id:
         return redirect("tickets:ticket_detail", pk=notification.ticket_id)
+    # Notifications of the information centre name an article or a proposal instead.
+    if request.POST.get("open") and notification.data.get("proposal"):
+        return redirect("tickets:knowledge_proposal", pk=notification.data["proposal"])
+    if request.POST.get("open") and notification.data.get("article"):
+        return redirect("tickets:knowledge_article", pk=notification.data["article"])
     return redirect("tickets:notifications")
 
 

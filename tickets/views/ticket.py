@@ -451,7 +451,9 @@ def create_reply_view(request: HttpRequest, pk: int) -> HttpResponse:
         and ticket_version(ticket) != data["version"]
         and not data["confirm_changed"]
     ):
-        form = _reply_form(request, ticket, {**request.POST.dict(), "confirm_changed": "on"})
+        resent = request.POST.copy()
+        resent["confirm_changed"] = "on"
+        form = _reply_form(request, ticket, resent)
         form.is_valid()
         return render_ticket(
             request, ticket, status=409, reply_form=form, changed_since_opened=True
@@ -466,6 +468,7 @@ def create_reply_view(request: HttpRequest, pk: int) -> HttpResponse:
             in_reply_to_mention=data["in_reply_to_mention"],
             template=data["template"],
             submit=data["submit"],
+            knowledge_uses=data["knowledge_use"],
         )
     except DomainError as error:
         messages.error(request, str(error))

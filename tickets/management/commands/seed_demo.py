@@ -26,12 +26,13 @@ class Command(BaseCommand):
         write(
             _(
                 "Users created: %(users)s, departments created: %(departments)s, "
-                "templates created: %(templates)s."
+                "templates created: %(templates)s, articles created: %(articles)s."
             )  # fmt: skip
             % {
                 "users": report.users_created,
                 "departments": report.departments_created,
                 "templates": report.templates_created,
+                "articles": report.articles_created,
             }
         )
         write(
