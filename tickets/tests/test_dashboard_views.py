@@ -292,7 +292,7 @@ def test_page_runs_a_constant_number_of_queries(
         lead_client.get(DASHBOARD)
 
     assert len(large) == len(small)
-    assert len(small) <= 22
+    assert len(small) <= 23  # 22 before the information centre's tables on the dashboard
 
 
 def test_chart_labels_are_escaped() -> None:
