@@ -280,6 +280,7 @@ SPECTACULAR_SETTINGS = {
         "NotificationKindEnum": "tickets.choices.NotificationKind",
         "SlaKindEnum": "tickets.choices.SlaKind",
         "ArticleStatusEnum": "knowledge.choices.ArticleStatus",
+        "PresenceStatusEnum": "staffing.choices.PresenceStatus",
     },
 }
 

@@ -113,13 +113,14 @@ def objects(db: Any) -> dict[str, str]:
         "{id}:replies": str(reply.pk),
         "{id}:policies": str(SlaPolicy.objects.first().pk),
         "{slug}": "bridge",
+        "{id}:users": str(user.pk),
     }
 
 
 def concrete(path: str, objects: dict[str, Any]) -> str:
     if "{slug}" in path:
         return path.replace("{slug}", objects["{slug}"])
-    for area in ("tickets", "replies", "policies"):
+    for area in ("tickets", "replies", "policies", "users"):
         if f"/{area}/{{id}}/" in path:
             return path.replace("{id}", objects[f"{{id}}:{area}"])
     return path
@@ -152,7 +153,9 @@ def test_the_schema_table_covers_every_body() -> None:
     assert ("post", "/api/v1/mentions/") in covered
     assert ("post", "/api/v1/tickets/{id}/transitions/") in covered
     assert ("patch", "/api/v1/channels/{slug}/") in covered
-    assert len(covered) == 9
+    assert ("patch", "/api/v1/routing/") in covered
+    assert ("patch", "/api/v1/users/{id}/routing/") in covered
+    assert len(covered) == 14
 
 
 def test_values_of_the_right_type_pass_the_check() -> None:
