@@ -23,6 +23,14 @@ class BoardRow:
     duties: list[str]
     out_of_office: bool
 
+    @property
+    def status_label(self) -> str:
+        return str(PresenceStatus(self.status).label)
+
+    @property
+    def duty_labels(self) -> list[str]:
+        return [str(Duty(duty).label) for duty in self.duties]
+
 
 def staff_board(now: datetime) -> list[BoardRow]:
     """Desk staff (CMs, agents, team leads), online first, then by name."""

@@ -6,6 +6,7 @@ date. An absent person's stand-in is on the absent person's duties instead. A de
 shift at all has no roster: then everyone counts as on duty (routing still needs them online).
 """
 
+import math
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -81,3 +82,38 @@ def holders_of(now: datetime, duty: str) -> set[int] | None:
     if not has_roster():
         return None
     return {user_id for user_id, duties in on_duty(now, duty).items() if duty in duties}
+
+
+def rostered_per_hour(first_day: date, duties: tuple[str, ...]) -> dict[int, int]:
+    """For the 7 desk days from `first_day` (a Monday): hour of the week (0 = Monday
+    00:00) → how many people hold one of `duties` for the whole or part of that hour,
+    one-off shifts and absences (with stand-ins) included. Two queries."""
+    days = [first_day + timedelta(days=offset) for offset in range(7)]
+    shifts = list(
+        Shift.objects.filter(duty__in=duties).filter(
+            Q(on_date__isnull=True) | Q(on_date__range=(days[0], days[-1]))
+        )
+    )
+    absences = list(Absence.objects.filter(starts_on__lte=days[-1], ends_on__gte=days[0]))
+    people: dict[int, set[int]] = {}
+    for offset, day in enumerate(days):
+        away = {a.user_id: a.stand_in_id for a in absences if a.starts_on <= day <= a.ends_on}
+        for shift in shifts:
+            if not (
+                shift.on_date == day or (shift.on_date is None and shift.weekday == day.weekday())
+            ):
+                continue
+            holder = shift.user_id
+            if holder in away:
+                holder = away[holder]
+                if holder is None or holder in away:
+                    continue
+            start = shift.starts.hour
+            end_minutes = shift.ends.hour * 60 + shift.ends.minute
+            if shift.ends <= shift.starts:
+                end_minutes += 24 * 60
+            for hour in range(start, math.ceil(end_minutes / 60)):
+                slot = offset * 24 + hour
+                if slot < 7 * 24:  # an overnight shift of Sunday ends beyond this week
+                    people.setdefault(slot, set()).add(holder)
+    return {slot: len(holders) for slot, holders in people.items()}
