@@ -7,10 +7,12 @@ that person's untaken cases or routes waiting ones. The routing sweep does the s
 few seconds, so a lost message only delays it.
 """
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
@@ -20,8 +22,31 @@ from servicedesk.queue import enqueue_on_commit
 from staffing.choices import PresenceSource, PresenceStatus
 from staffing.models import RoutingSettings, StaffMember
 
+logger = logging.getLogger(__name__)
 PRESENCE_CHANGED_TASK = "tickets.tasks.presence_changed_task"
 SETTINGS_PK = 1
+
+
+ACTIVITY_WRITE_SECONDS = 60
+
+
+def activity_key(user_id: int) -> str:
+    return f"staffing:seen:{user_id}"
+
+
+def note_activity_written(user_id: int) -> None:
+    try:
+        cache.set(activity_key(user_id), 1, timeout=ACTIVITY_WRITE_SECONDS)
+    except Exception:  # the cache only saves writes: fail open
+        logger.warning("activity throttle not set", exc_info=True)
+
+
+def activity_write_due(user_id: int) -> bool:
+    """Whether a request of this person should write `last_seen_at` (once a minute)."""
+    try:
+        return bool(cache.add(activity_key(user_id), 1, timeout=ACTIVITY_WRITE_SECONDS))
+    except Exception:  # the cache only saves writes: fail open
+        return True
 
 
 def routing_settings() -> RoutingSettings:
@@ -91,8 +116,10 @@ def record_activity(user: Any, *, now: datetime) -> None:
 
 
 def signed_in(user: Any, *, now: datetime) -> None:
-    """A desk person signed in: online, as derived from activity."""
+    """A desk person signed in: online, as derived from activity (which also counts as his
+    latest request: the activity middleware writes again a minute later at the earliest)."""
     if roles.is_desk_staff(user):
+        note_activity_written(user.pk)
         set_presence(user, PresenceStatus.ONLINE, now=now, source=PresenceSource.ACTIVITY)
 
 

@@ -3,20 +3,15 @@ person (a session, not an API token) refreshes his `last_seen_at`, at most once 
 (a Redis key remembers the last write; if the cache is down the write happens every
 request — it is one UPDATE)."""
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import SESSION_KEY
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from servicedesk import roles
 from staffing import actions
-
-logger = logging.getLogger(__name__)
-ACTIVITY_WRITE_SECONDS = 60
 
 
 class PresenceActivityMiddleware:
@@ -33,10 +28,6 @@ class PresenceActivityMiddleware:
             and SESSION_KEY in request.session
             and roles.is_desk_staff(user)
         ):
-            try:
-                due = cache.add(f"staffing:seen:{user.pk}", 1, timeout=ACTIVITY_WRITE_SECONDS)
-            except Exception:  # the cache only saves writes: fail open
-                due = True
-            if due:
+            if actions.activity_write_due(user.pk):
                 actions.record_activity(user, now=timezone.now())
         return response

@@ -99,6 +99,7 @@ urlpatterns = [
     path("guidelines/", knowledge.guidelines, name="guidelines"),
     # ---- staffing (issue 16): presence switch, routing, forecast
     path("presence/", staffing.set_presence, name="set_presence"),
+    path("presence/on-duty/", staffing.on_duty, name="on_duty"),
     path("staffing/", staffing.staffing_page, name="staffing"),
     path("staffing/forecast/", staffing.forecast_page, name="staffing_forecast"),
     # ---- team-lead dashboard

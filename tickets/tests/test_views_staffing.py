@@ -6,7 +6,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,11 +16,6 @@ from tickets.tests.factories import MentionFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-@pytest.fixture(autouse=True)
-def _no_cached_duties() -> None:
-    cache.delete("staffing:on-duty")
 
 
 def test_signing_in_makes_an_agent_online_and_the_header_switch_changes_it(
@@ -62,10 +56,11 @@ def test_the_header_shows_who_is_on_which_duty(client: Any, agent: Any, cm: Any)
     )
     client.force_login(agent)
 
-    content = client.get(reverse("tickets:queue")).content.decode()
+    page = client.get(reverse("tickets:queue")).content.decode()
+    duties = client.get(reverse("tickets:on_duty")).content.decode()
 
-    assert "On duty now" in content
-    assert cm.get_full_name() in content and agent.get_full_name() in content
+    assert "On duty now" in page and reverse("tickets:on_duty") in page
+    assert cm.get_full_name() in duties and agent.get_full_name() in duties
 
 
 def test_the_team_lead_switches_routing_on_the_staffing_page(

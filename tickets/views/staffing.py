@@ -19,7 +19,7 @@ from servicedesk.errors import DomainError
 from servicedesk.web import desk_staff_required, form_error_text, role_required, safe_next
 from staffing import actions as staffing_actions
 from staffing import board
-from staffing.choices import PresenceStatus
+from staffing.choices import Duty, PresenceStatus
 from tickets.actions.routing import LOAD_STATES
 from tickets.models import Ticket
 from tickets.reports.staffing import staffing_forecast
@@ -57,6 +57,15 @@ def set_presence(request: HttpRequest) -> HttpResponse:
     else:
         messages.error(request, form_error_text(form))
     return redirect(safe_next(request, reverse("home")))
+
+
+@require_GET
+@desk_staff_required
+def on_duty(request: HttpRequest) -> HttpResponse:
+    """The header's "on duty now" (loaded by htmx)."""
+    summary = board.on_duty_now(timezone.now())
+    duties = [(Duty(duty).label, summary.get(duty, [])) for duty in Duty.values]
+    return render(request, "staffing/partials/on_duty.html", {"duties": duties})
 
 
 @require_http_methods(["GET", "POST"])
