@@ -18,6 +18,7 @@ from servicedesk.tests.apiclient import assert_error, client_for
 from tickets.api.serializers import TRANSITION_INPUTS, ReplyInput
 from tickets.models import SlaPolicy
 from tickets.tests.factories import ChannelFactory, ReplyFactory, TicketFactory, UserFactory
+from tickets.tests.knowledge_data import write_library
 
 pytestmark = pytest.mark.django_db
 
@@ -107,11 +108,13 @@ def objects(db: Any) -> dict[str, str]:
     ChannelFactory(slug="bridge")
     ticket = TicketFactory()
     reply = ReplyFactory(ticket=ticket)
+    article = write_library(user)["bike"]
     return {
         "user": user,
         "{id}:tickets": str(ticket.pk),
         "{id}:replies": str(reply.pk),
         "{id}:policies": str(SlaPolicy.objects.first().pk),
+        "{id}:articles": str(article.pk),
         "{slug}": "bridge",
         "{id}:users": str(user.pk),
     }
@@ -120,7 +123,7 @@ def objects(db: Any) -> dict[str, str]:
 def concrete(path: str, objects: dict[str, Any]) -> str:
     if "{slug}" in path:
         return path.replace("{slug}", objects["{slug}"])
-    for area in ("tickets", "replies", "policies", "users"):
+    for area in ("tickets", "replies", "policies", "articles", "users"):
         if f"/{area}/{{id}}/" in path:
             return path.replace("{id}", objects[f"{{id}}:{area}"])
     return path
@@ -153,6 +156,8 @@ def test_the_schema_table_covers_every_body() -> None:
     assert ("post", "/api/v1/mentions/") in covered
     assert ("post", "/api/v1/tickets/{id}/transitions/") in covered
     assert ("patch", "/api/v1/channels/{slug}/") in covered
+    assert ("patch", "/api/v1/articles/{id}/") in covered
+    assert ("post", "/api/v1/presence/") in covered
     assert ("patch", "/api/v1/routing/") in covered
     assert ("patch", "/api/v1/users/{id}/routing/") in covered
     assert len(covered) == 14
