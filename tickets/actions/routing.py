@@ -37,6 +37,7 @@ from staffing.choices import Duty, PresenceStatus
 from staffing.models import RoutingSettings, StaffMember
 from tickets.actions.events import fire_transition
 from tickets.actions.notifications import notify
+from tickets.actions.review_routing import escalate_reviews
 from tickets.choices import NotificationKind, TicketState
 from tickets.models import Reply, Ticket, TicketEvent
 
@@ -299,9 +300,11 @@ def presence_changed(user_id: int | None, *, now: datetime) -> int:
 
 
 def routing_sweep(*, now: datetime) -> int:
-    """Periodic (with the SLA sweep): presence from inactivity, cases of agents who are no
-    longer online back to routing, then the pool routed. What a lost task would have done."""
+    """Periodic (with the SLA sweep): presence from inactivity, review requests escalated,
+    cases of agents who are no longer online back to routing, then the pool routed. What a
+    lost task would have done."""
     changed = staffing_actions.sweep_presence(now=now)
+    changed += escalate_reviews(now=now)
     desk = staffing_actions.routing_settings()
     if not desk.auto_assign:
         return changed
