@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "tickets.apps.TicketsConfig",
     "guidelines.apps.GuidelinesConfig",
     "knowledge.apps.KnowledgeConfig",
+    "staffing.apps.StaffingConfig",
 ]
 
 MIDDLEWARE = [
@@ -84,6 +85,7 @@ MIDDLEWARE = [
     "servicedesk.middleware.UserPreferencesMiddleware",
     "servicedesk.middleware.ExpertConfinementMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "staffing.middleware.PresenceActivityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into our lockout page.
@@ -278,6 +280,7 @@ SPECTACULAR_SETTINGS = {
         "NotificationKindEnum": "tickets.choices.NotificationKind",
         "SlaKindEnum": "tickets.choices.SlaKind",
         "ArticleStatusEnum": "knowledge.choices.ArticleStatus",
+        "PresenceStatusEnum": "staffing.choices.PresenceStatus",
     },
 }
 

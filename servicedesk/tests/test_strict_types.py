@@ -116,13 +116,14 @@ def objects(db: Any) -> dict[str, str]:
         "{id}:policies": str(SlaPolicy.objects.first().pk),
         "{id}:articles": str(article.pk),
         "{slug}": "bridge",
+        "{id}:users": str(user.pk),
     }
 
 
 def concrete(path: str, objects: dict[str, Any]) -> str:
     if "{slug}" in path:
         return path.replace("{slug}", objects["{slug}"])
-    for area in ("tickets", "replies", "policies", "articles"):
+    for area in ("tickets", "replies", "policies", "articles", "users"):
         if f"/{area}/{{id}}/" in path:
             return path.replace("{id}", objects[f"{{id}}:{area}"])
     return path
@@ -156,7 +157,10 @@ def test_the_schema_table_covers_every_body() -> None:
     assert ("post", "/api/v1/tickets/{id}/transitions/") in covered
     assert ("patch", "/api/v1/channels/{slug}/") in covered
     assert ("patch", "/api/v1/articles/{id}/") in covered
-    assert len(covered) == 11
+    assert ("post", "/api/v1/presence/") in covered
+    assert ("patch", "/api/v1/routing/") in covered
+    assert ("patch", "/api/v1/users/{id}/routing/") in covered
+    assert len(covered) == 14
 
 
 def test_values_of_the_right_type_pass_the_check() -> None:
