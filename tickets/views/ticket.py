@@ -21,6 +21,7 @@ from crm.models import Consent
 from guidelines.models import ReplyTemplate
 from monitoring.adapters import capabilities_of
 from monitoring.choices import REPLY_LENGTH_LIMITS
+from monitoring.health import send_health
 from monitoring.models import Mention
 from servicedesk import roles
 from servicedesk.errors import DomainError, InvalidArgument, StaleState
@@ -180,6 +181,7 @@ def ticket_page_context(
         "length_limit": REPLY_LENGTH_LIMITS.get(ticket.channel.platform),
         "capabilities": capabilities,
         "can_post_public": "reply_public" in capabilities,
+        "send_health": send_health(ticket.channel),
         "may_mark_no_service_case": ticket.state == TicketState.NEW
         and not ticket.no_service_case
         and access.may_triage(user),
