@@ -145,13 +145,15 @@ def ticket_page_context(
         )
     capabilities = capabilities_of(ticket.channel)
     customer = ticket.customer
+    identities = list(customer.identities.all())
     is_lead = roles.is_team_lead(user)
     return {
         "ticket": ticket,
         "version": version,
         "conversation": _conversation(ticket),
         "customer": customer,
-        "identities": customer.identities.all(),
+        "identities": identities,
+        "author_blocked": any(identity.blocked_at for identity in identities),
         "earlier_tickets": customer.tickets.exclude(pk=ticket.pk).order_by("-opened_at")[:10],
         "customer_notes": customer.notes.select_related("author").order_by("-created_at")[:5],
         "consents": Consent.objects.filter(customer=customer).current(),
@@ -385,13 +387,19 @@ def moderate(request: HttpRequest, pk: int, operation: str) -> HttpResponse:
     if operation not in ("hide", "block"):
         raise Http404
     mention = get_object_or_404(Mention, pk=request.POST.get("mention") or 0, ticket=ticket)
+    desk_only = operation == "block" and request.POST.get("scope") == "desk"
     try:
-        if operation not in capabilities_of(ticket.channel):
+        if not desk_only and operation not in capabilities_of(ticket.channel):
             raise InvalidArgument(_("This channel cannot do that."))
         if operation == "hide":
             actions.hide_mention(mention, actor=request.user)
         else:
-            actions.block_author(mention, actor=request.user, reason=request.POST.get("reason", ""))
+            actions.block_author(
+                mention,
+                actor=request.user,
+                reason=request.POST.get("reason", ""),
+                desk_only=desk_only,
+            )
     except DomainError as error:
         return refused(request, ticket, error)
     messages.success(
