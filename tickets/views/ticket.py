@@ -5,6 +5,7 @@ Views are thin: they check the form's shape and the expected state, call an acti
 its refusal (`DomainError`) as a message with the error's status, never a 500.
 """
 
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -79,6 +80,13 @@ def _conversation(ticket: Ticket) -> list[dict[str, Any]]:
     return sorted(items, key=lambda entry: (entry["at"], entry["type"] == "reply"))
 
 
+def _day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
 def _timeline(ticket: Ticket) -> list[dict[str, Any]]:
     rows = []
     for event in ticket.events.select_related("actor"):
@@ -93,6 +101,8 @@ def _timeline(ticket: Ticket) -> list[dict[str, Any]]:
             {
                 "event": event,
                 "label": label,
+                "follow_up_on": _day(event.data.get("resubmission_on")),
+                "previous_follow_up_on": _day(event.data.get("previous_resubmission_on")),
                 "from_state": TicketState(event.from_state).label if event.from_state else "",
                 "to_state": TicketState(event.to_state).label if event.to_state else "",
             }
