@@ -14,6 +14,7 @@ from tickets.views import (
     search,
     suggestions,
     ticket,
+    topics,
 )
 
 app_name = "tickets"
@@ -40,6 +41,8 @@ urlpatterns = [
     path("tickets/<int:pk>/reassign/", ticket.reassign, name="ticket_reassign"),
     path("tickets/<int:pk>/notes/", ticket.add_note_view, name="ticket_add_note"),
     path("tickets/<int:pk>/links/", ticket.link_view, name="ticket_link"),
+    path("tickets/<int:pk>/topic/", ticket.topic_view, name="ticket_topic"),
+    path("topics/<int:pk>/", topics.topic_tickets, name="topic_tickets"),
     path(
         "tickets/<int:pk>/moderation/<slug:operation>/",
         ticket.moderate,

@@ -80,7 +80,7 @@ from tickets.actions.moderation import (
     hide_mention,
     netiquette_reminder_for,
 )
-from tickets.actions.notes import add_note, link_tickets
+from tickets.actions.notes import add_note, link_tickets, link_topic
 from tickets.actions.notifications import (
     mark_all_notifications_read,
     mark_notification_read,
@@ -171,6 +171,7 @@ __all__ = [
     "hide_mention",
     "is_posted_by_hand",
     "link_tickets",
+    "link_topic",
     "lock_reply",
     "lock_ticket",
     "mark_all_notifications_read",

@@ -119,3 +119,34 @@ def test_the_api_changes_the_date(agent: Any) -> None:
     assert response.status_code == 200, response.content
     ticket.refresh_from_db()
     assert ticket.resubmission_on == new_day
+
+
+def test_any_open_ticket_is_linked_to_a_topic_and_the_topic_lists_it(
+    client: Any, agent: Any, team_lead: Any
+) -> None:
+    from tickets.models import Topic
+
+    ticket = force_state(TicketFactory(), TicketState.IN_PROGRESS, assignee=agent)
+    client.force_login(agent)
+
+    response = client.post(
+        reverse("tickets:ticket_topic", args=[ticket.pk]), {"topic": "Fahrradmitnahme"}
+    )
+
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    topic = Topic.objects.get(name="Fahrradmitnahme")
+    assert ticket.topic == topic and ticket.state == TicketState.IN_PROGRESS
+    assert ticket.events.filter(kind="link", data__topic=topic.pk).exists()
+    client.force_login(team_lead)
+    dashboard = client.get(reverse("tickets:dashboard")).content.decode()
+    assert reverse("tickets:topic_tickets", args=[topic.pk]) in dashboard
+    listing = client.get(reverse("tickets:topic_tickets", args=[topic.pk])).content.decode()
+    assert f'id="topic-ticket-{ticket.pk}"' in listing
+
+
+def test_a_closed_ticket_is_not_linked_here(agent: Any) -> None:
+    ticket = force_state(TicketFactory(), TicketState.RESOLVED, assignee=agent)
+
+    with pytest.raises(InvalidArgument):
+        actions.link_topic(ticket, actor=agent, topic="Fahrradmitnahme")

@@ -391,6 +391,19 @@ def link_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @desk_staff_required
 @require_POST
+def topic_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Link the ticket to a topic under observation (repeated demand), by name."""
+    ticket = access.get_ticket_for_user(request.user, pk)
+    try:
+        actions.link_topic(ticket, actor=request.user, topic=request.POST.get("topic", ""))
+    except DomainError as error:
+        return refused(request, ticket, error)
+    messages.success(request, _("Linked to the topic."))
+    return redirect(reverse("tickets:ticket_detail", args=[ticket.pk]) + "#links")
+
+
+@desk_staff_required
+@require_POST
 def moderate(request: HttpRequest, pk: int, operation: str) -> HttpResponse:
     """Hide a mention or block its author on the platform (if the adapter can)."""
     ticket = access.get_ticket_for_user(request.user, pk)
