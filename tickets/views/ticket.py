@@ -207,6 +207,8 @@ def ticket_page_context(
         "findings": findings or [],
         "other_viewers": presence.other_viewers(ticket.pk, user, now=timezone.now()),
         "reply_statuses": ReplyStatus,
+        "live_since": timezone.now().isoformat(),
+        "new_mentions": (),
     }
 
 
