@@ -165,6 +165,18 @@ def resolve_identities(
     return result
 
 
+# --------------------------------------------------------------------------- moderation
+
+
+def mark_blocked(identity_id: int, *, scope: str, at: datetime) -> None:
+    """Record that the author behind `identity_id` is blocked (on the platform or on the
+    desk only); the moderation action checks who may and records its event. Blocking an
+    author blocked already keeps the first moment."""
+    SocialIdentity.objects.filter(pk=identity_id, blocked_at__isnull=True).update(
+        blocked_at=at, block_scope=scope
+    )
+
+
 # --------------------------------------------------------------------------- notes, consent
 
 

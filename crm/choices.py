@@ -13,3 +13,11 @@ class ConsentPurpose(models.TextChoices):
 class ConsentStatus(models.TextChoices):
     GRANTED = "granted", _("Granted")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class BlockScope(models.TextChoices):
+    """Where an abusive author is blocked (issue 17): on the platform, or on the desk only
+    where the platform cannot block (marked, and their posts filtered)."""
+
+    PLATFORM = "platform", _("Blocked on the platform")
+    DESK = "desk", _("Blocked on the desk")

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from crm.choices import ConsentPurpose, ConsentStatus
+from crm.choices import BlockScope, ConsentPurpose, ConsentStatus
 
 
 def normalise_handle(handle: str) -> str:
@@ -55,6 +55,11 @@ class SocialIdentity(models.Model):
     handle = models.CharField(_("handle"), max_length=255)  # normalised: lower-case, no @
     display_name = models.CharField(_("display name"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("created at"))
+    # Moderation's last resort (tickets.actions.block_author through crm.actions.mark_blocked).
+    blocked_at = models.DateTimeField(_("blocked at"), null=True, blank=True)
+    block_scope = models.CharField(
+        _("blocked where"), max_length=16, choices=BlockScope.choices, blank=True
+    )
 
     class Meta:
         verbose_name = _("social identity")

@@ -24,6 +24,7 @@ from django.views.decorators.cache import never_cache
 from monitoring import actions
 from monitoring.adapters import adapter_for
 from monitoring.choices import Platform
+from monitoring.health import send_health
 from monitoring.models import Channel, Mention, MentionRevision
 from servicedesk.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from servicedesk.errors import DomainError
@@ -103,7 +104,8 @@ class ChannelAdmin(admin.ModelAdmin):
         "slug",
         "platform",
         "is_active",
-        "is_healthy",
+        "working",
+        "send_problem",
         "last_polled_at",
         "last_success_at",
         "lag_seconds",
@@ -112,7 +114,13 @@ class ChannelAdmin(admin.ModelAdmin):
     )
     list_filter = ("platform", "is_active", "is_healthy")
     search_fields = ("slug", "name")
-    readonly_fields = (*HEALTH_FIELDS, "has_credentials", "has_webhook_secret", "created_at")
+    readonly_fields = (
+        *HEALTH_FIELDS,
+        "send_problem",
+        "has_credentials",
+        "has_webhook_secret",
+        "created_at",
+    )
     actions = ("rotate_webhook_secret", "poll_now")
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[tuple[Any, Any]]:
@@ -137,7 +145,7 @@ class ChannelAdmin(admin.ModelAdmin):
                     )
                 },
             ),
-            (_("Health"), {"fields": (*HEALTH_FIELDS, "created_at")}),
+            (_("Health"), {"fields": (*HEALTH_FIELDS, "send_problem", "created_at")}),
         ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
@@ -153,6 +161,15 @@ class ChannelAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # mentions and tickets keep their channel: deactivate it instead
+
+    @admin.display(description=_("healthy"), boolean=True)
+    def working(self, channel: Channel) -> bool:
+        """Polls succeed and replies can go out (issue 17: not "healthy" without credentials)."""
+        return channel.is_healthy and send_health(channel).can_send
+
+    @admin.display(description=_("sending"))
+    def send_problem(self, channel: Channel) -> str:
+        return send_health(channel).summary or _("can send")
 
     @admin.display(description=_("last error"))
     def short_last_error(self, channel: Channel) -> str:

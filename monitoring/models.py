@@ -67,6 +67,10 @@ class Channel(models.Model):
     is_healthy = models.BooleanField(_("healthy"), default=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     lag_seconds = models.FloatField(_("lag (seconds)"), null=True, blank=True)
+    # Delivery health, written by the outbox (monitoring.actions.record_send_outcome).
+    last_send_ok_at = models.DateTimeField(_("last delivery"), null=True, blank=True)
+    last_send_failed_at = models.DateTimeField(_("last failed delivery"), null=True, blank=True)
+    last_send_error = models.TextField(_("last delivery error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = ChannelQuerySet.as_manager()

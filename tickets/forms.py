@@ -5,16 +5,19 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from servicedesk.timewindow import DayField
 from tickets.choices import DismissReason, LinkKind, ReplyKind, ReplyVisibility, TicketState
 from tickets.models import Department, Ticket
 
-# Reply kinds a person chooses in the composer (moderation replies are the system's).
+# Reply kinds a person chooses in the composer; a sent netiquette reminder (moderation) is
+# what the block guard looks for (issue 17).
 COMPOSER_KINDS = [
     (ReplyKind.ANSWER, ReplyKind.ANSWER.label),
     (ReplyKind.HOLDING, ReplyKind.HOLDING.label),
     (ReplyKind.ASK_PRIVATE, ReplyKind.ASK_PRIVATE.label),
+    (ReplyKind.MODERATION, pgettext_lazy("reply kind", "Netiquette reminder")),
 ]
 
 

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from monitoring import actions as monitoring_actions
 from monitoring.adapters import adapter_for
 from monitoring.adapters.base import (
     AdapterError,
@@ -29,6 +30,7 @@ from monitoring.adapters.base import (
     OutgoingReply,
     PayloadInvalid,
 )
+from monitoring.health import failure_text
 from servicedesk.links import is_web_url
 from servicedesk.queue import delay_safely
 from tickets.actions.events import record_event
@@ -111,18 +113,24 @@ def record_reply_sent(reply_id: int, *, platform_id: str, permalink: str, now: d
     reply.updated_at = now
     save_reply(reply, ["platform_id", "permalink", "sent_at", "last_error", "next_attempt_at"])
     record_sent(reply, actor=None, now=now)
+    monitoring_actions.record_send_outcome(reply.ticket.channel_id, ok=True, at=now)
     return reply
 
 
 @transaction.atomic
 def record_reply_attempt_failed(
-    reply_id: int, *, error: str, now: datetime, retry_at: datetime | None
+    reply_id: int, *, error: str, now: datetime, retry_at: datetime | None, detail: str = ""
 ) -> Reply:
     """A failed attempt: back to approved with the next attempt time, or `failed` (with the
-    error) when no retry is left or the outcome is unknown; the author is notified."""
+    error, in plain words) when no retry is left or the outcome is unknown; the channel's send
+    health notes it. The author is notified once per reply (not per attempt nor per retry);
+    `detail` is the adapter's technical message, kept in the event's data."""
     reply = lock_reply(Reply.objects.get(pk=reply_id))
     if reply.status != ReplyStatus.SENDING:
         return reply
+    monitoring_actions.record_send_outcome(reply.ticket.channel_id, ok=False, error=error, at=now)
+    if detail:
+        logger.info("reply %s: delivery attempt %s failed: %s", reply.pk, reply.attempts, detail)
     if retry_at is not None:
         reply.schedule_retry(error=error, next_attempt_at=retry_at)
         reply.updated_at = now
@@ -139,13 +147,15 @@ def record_reply_attempt_failed(
         note=error,
         reply=reply.pk,
         step=ReplyStep.FAILED,
+        **({"detail": detail} if detail else {}),
     )
     tell_author(
         reply,
         NotificationKind.REPLY_FAILED,
-        _("Your reply on ticket #%(ticket)s could not be delivered: %(error)s")
+        _("Your reply on ticket #%(ticket)s could not be delivered. %(error)s")
         % {"ticket": reply.ticket_id, "error": error},
         now=now,
+        dedupe_key=f"reply-failed:{reply.pk}",
     )
     return reply
 
@@ -177,25 +187,43 @@ def _call_platform(reply: Reply, *, now: datetime) -> str:
         sent = adapter.send_reply(channel, outgoing(reply))
     except AdapterUnavailable as error:
         retry_at = _backoff(reply.attempts, now, error.retry_after)
-        record_reply_attempt_failed(reply.pk, error=str(error), now=now, retry_at=retry_at)
+        record_reply_attempt_failed(
+            reply.pk,
+            error=failure_text(error, channel, attempts=reply.attempts),
+            detail=str(error),
+            now=now,
+            retry_at=retry_at,
+        )
         return ReplyStatus.APPROVED if retry_at else ReplyStatus.FAILED
     except OutcomeUnknown as error:
-        return _settle_unknown(reply, now=now, error=str(error))
+        return _settle_unknown(reply, now=now, error=error)
     except (AdapterUnauthorized, PayloadInvalid, NotSupported, AdapterError) as error:
-        record_reply_attempt_failed(reply.pk, error=str(error), now=now, retry_at=None)
+        record_reply_attempt_failed(
+            reply.pk,
+            error=failure_text(error, channel, attempts=reply.attempts),
+            detail=str(error),
+            now=now,
+            retry_at=None,
+        )
         return ReplyStatus.FAILED
     record_reply_sent(reply.pk, platform_id=sent.platform_id, permalink=sent.permalink, now=now)
     return ReplyStatus.SENT
 
 
-def _settle_unknown(reply: Reply, *, now: datetime, error: str) -> str:
+def _settle_unknown(reply: Reply, *, now: datetime, error: OutcomeUnknown) -> str:
     """The call may have posted. With an idempotency key, sending again is safe; otherwise
     look for the post, and mark it failed ("outcome unknown") if it cannot be found."""
     channel = reply.ticket.channel
     adapter = adapter_for(channel)
     if adapter.has_idempotency_keys:
         retry_at = _backoff(reply.attempts, now, None)
-        record_reply_attempt_failed(reply.pk, error=error, now=now, retry_at=retry_at)
+        record_reply_attempt_failed(
+            reply.pk,
+            error=failure_text(error, channel, attempts=reply.attempts),
+            detail=str(error),
+            now=now,
+            retry_at=retry_at,
+        )
         return ReplyStatus.APPROVED if retry_at else ReplyStatus.FAILED
     try:
         found = adapter.find_sent_reply(channel, outgoing(reply))
@@ -209,6 +237,7 @@ def _settle_unknown(reply: Reply, *, now: datetime, error: str) -> str:
     record_reply_attempt_failed(
         reply.pk,
         error=_("Outcome unknown: the platform may have posted it. Check before retrying."),
+        detail=str(error),
         now=now,
         retry_at=None,
     )
@@ -226,7 +255,11 @@ def send_pending_replies(*, now: datetime) -> int:
         .order_by("sending_started_at")[:100]
     )
     for reply in stale:
-        _settle_unknown(reply, now=now, error=_("The worker stopped during the platform call."))
+        _settle_unknown(
+            reply,
+            now=now,
+            error=OutcomeUnknown(_("The worker stopped during the platform call.")),
+        )
     due = list(
         Reply.objects.due_for_delivery(now)
         .order_by("next_attempt_at")

@@ -174,6 +174,19 @@ _TRANSITIONS = (
         (Rule(TicketState.IN_PROGRESS, TicketState.RESUBMISSION, may_act_as_assignee),),
         (Argument("resubmission_on"), Argument("handover_reference", required=False)),
     ),
+    # The assignee changes the follow-up date, or resumes before it (issue 17).
+    Transition(
+        "reschedule_resubmission",
+        _("Change follow-up date"),
+        (Rule(TicketState.RESUBMISSION, TicketState.RESUBMISSION, may_act_as_assignee),),
+        (Argument("resubmission_on"),),
+    ),
+    Transition(
+        "resume_early",
+        _("Resume now"),
+        (Rule(TicketState.RESUBMISSION, TicketState.IN_PROGRESS, may_act_as_assignee),),
+        (Argument("note", required=False, form_field="reason"),),
+    ),
     Transition(
         "resubmission_due",
         _("Follow-up due"),

@@ -8,6 +8,7 @@ from tickets.views import (
     department,
     inbox,
     knowledge,
+    live,
     notifications,
     queue,
     review,
@@ -15,6 +16,7 @@ from tickets.views import (
     staffing,
     suggestions,
     ticket,
+    topics,
 )
 
 app_name = "tickets"
@@ -41,12 +43,15 @@ urlpatterns = [
     path("tickets/<int:pk>/reassign/", ticket.reassign, name="ticket_reassign"),
     path("tickets/<int:pk>/notes/", ticket.add_note_view, name="ticket_add_note"),
     path("tickets/<int:pk>/links/", ticket.link_view, name="ticket_link"),
+    path("tickets/<int:pk>/topic/", ticket.topic_view, name="ticket_topic"),
+    path("topics/<int:pk>/", topics.topic_tickets, name="topic_tickets"),
     path(
         "tickets/<int:pk>/moderation/<slug:operation>/",
         ticket.moderate,
         name="ticket_moderate",
     ),
     path("tickets/<int:pk>/presence/", ticket.presence_ping, name="ticket_presence"),
+    path("tickets/<int:pk>/changes/", live.ticket_changes, name="ticket_changes"),
     path("tickets/<int:pk>/replies/", ticket.create_reply_view, name="reply_create"),
     path("tickets/<int:pk>/replies/check/", ticket.check_reply_view, name="reply_check"),
     path("tickets/<int:pk>/replies/template/", ticket.fill_template, name="reply_template"),

@@ -9,6 +9,7 @@ from monitoring.actions.channels import (
     can_poll,
     change_channel_settings,
     create_channel,
+    record_send_outcome,
     rotate_channel_secret,
 )
 from monitoring.actions.mentions import (
@@ -50,6 +51,7 @@ __all__ = [
     "change_channel_settings",
     "claim_poll_lease",
     "create_channel",
+    "record_send_outcome",
     "dispatch_due_polls",
     "finish_poll",
     "leased_channel",

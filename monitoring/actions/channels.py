@@ -3,9 +3,11 @@ and whether a channel can be polled."""
 
 import logging
 import secrets
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -81,9 +83,31 @@ def change_channel_settings(channel: Channel, *, actor: Any, **changes: Any) -> 
         channel.next_poll_at = timezone.now() if can_poll(channel) else None
         channel.consecutive_failures = 0
         fields |= {"next_poll_at", "consecutive_failures"}
+    if fields & SENDING_SETTINGS and channel.last_send_failed_at is not None:
+        # A new set-up: the last failed delivery no longer says the channel cannot send.
+        channel.last_send_failed_at = None
+        channel.last_send_error = ""
+        fields |= {"last_send_failed_at", "last_send_error"}
     if fields:
         channel.save(update_fields=sorted(fields))
     return channel
+
+
+SENDING_SETTINGS = frozenset({"credentials", "base_url", "callback_url", "is_active"})
+
+
+def record_send_outcome(channel_id: int, *, ok: bool, error: str = "", at: datetime) -> None:
+    """The outbox's note of a delivery attempt on the channel (its send health, see
+    monitoring.health): one UPDATE, never moving the moments backwards."""
+    rows = Channel.objects.filter(pk=channel_id)
+    if ok:
+        rows.filter(Q(last_send_ok_at__isnull=True) | Q(last_send_ok_at__lt=at)).update(
+            last_send_ok_at=at
+        )
+    else:
+        rows.filter(Q(last_send_failed_at__isnull=True) | Q(last_send_failed_at__lt=at)).update(
+            last_send_failed_at=at, last_send_error=error[:1000]
+        )
 
 
 POLLING_SETTINGS = frozenset({"credentials", "base_url", "is_active", "keywords"})

@@ -20,6 +20,7 @@ from rest_framework import serializers
 
 from monitoring.actions import CHANNEL_SETTINGS
 from monitoring.adapters.base import RawAuthor, RawMention
+from monitoring.health import send_health
 from monitoring.models import Channel, Mention
 from servicedesk.api_input import StrictInput, StrictModelInput
 from servicedesk.timewindow import validate_moment
@@ -372,6 +373,9 @@ class ChannelSerializer(StrictModelInput):
     base_url = BlankableURLField(required=False, max_length=200)
     callback_url = BlankableURLField(required=False, max_length=200)
     has_webhook_secret = serializers.SerializerMethodField()
+    send_problems = serializers.SerializerMethodField(
+        help_text="Why replies on this channel cannot go out now (empty: it can send)."
+    )
 
     class Meta:
         model = Channel
@@ -381,12 +385,16 @@ class ChannelSerializer(StrictModelInput):
             *CHANNEL_SETTINGS,
             *CHANNEL_HEALTH_FIELDS,
             "has_webhook_secret",
+            "send_problems",
             "created_at",
         ]
         read_only_fields = [*CHANNEL_HEALTH_FIELDS, "created_at"]
 
     def get_has_webhook_secret(self, channel: Channel) -> bool:
         return bool(channel.webhook_secret)
+
+    def get_send_problems(self, channel: Channel) -> list[str]:
+        return list(send_health(channel).problems)
 
 
 class ChannelUpdateSerializer(ChannelSerializer):

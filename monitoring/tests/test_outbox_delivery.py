@@ -123,7 +123,14 @@ def test_a_reply_failing_every_attempt_ends_failed_with_the_error(fake_platform,
 
     reply.refresh_from_db()
     assert (reply.status, reply.attempts) == ("failed", outbox.MAX_ATTEMPTS)
-    assert "HTTP 500" in reply.last_error
+    # In plain words for people; the platform's technical answer stays in the event's data.
+    assert reply.last_error == f"{channel.name} could not be reached (attempt 5)."
+    failed = reply.ticket.events.get(data__step="failed")
+    assert "HTTP 500" in failed.data["detail"]
+    # One notification for the reply, not one per attempt.
+    assert list(reply.author.notifications.values_list("kind", flat=True)) == ["reply_failed"]
+    channel.refresh_from_db()
+    assert channel.last_send_failed_at == at - timedelta(hours=1)
 
 
 def test_a_crash_after_the_webhook_accepted_is_resent_with_the_same_key_and_posted_once(
@@ -239,7 +246,8 @@ def test_a_2xx_without_external_id_fails_the_reply_without_retry(fake_platform, 
 
     reply.refresh_from_db()
     assert (status, reply.status, reply.next_attempt_at) == ("failed", "failed", None)
-    assert "external_id" in reply.last_error
+    assert reply.last_error.startswith(f"{channel.name} refused the reply: its answer")
+    assert "external_id" in reply.ticket.events.get(data__step="failed").data["detail"]
 
 
 def test_a_4xx_from_the_webhook_fails_the_reply_for_good(fake_platform, platform_channel):
@@ -251,7 +259,9 @@ def test_a_4xx_from_the_webhook_fails_the_reply_for_good(fake_platform, platform
 
     reply.refresh_from_db()
     assert (status, reply.status, reply.attempts) == ("failed", "failed", 1)
-    assert "HTTP 410" in reply.last_error
+    assert reply.last_error == (
+        f"{channel.name} refused the reply: the platform refused the request (HTTP 410)."
+    )
 
 
 def test_429_from_a_platform_retries_no_earlier_than_retry_after(fake_platform, platform_channel):

@@ -65,7 +65,9 @@ from tickets.actions.lifecycle import (
     release_ticket,
     reopen_ticket,
     request_private_data,
+    reschedule_resubmission,
     resolve_ticket,
+    resume_early,
     return_to_cm,
     schedule_resubmission,
     take_ticket,
@@ -78,7 +80,7 @@ from tickets.actions.moderation import (
     hide_mention,
     netiquette_reminder_for,
 )
-from tickets.actions.notes import add_note, link_tickets
+from tickets.actions.notes import add_note, link_tickets, link_topic
 from tickets.actions.notifications import (
     mark_all_notifications_read,
     mark_notification_read,
@@ -129,6 +131,8 @@ TRANSITION_ACTIONS: dict[str, Callable[..., Ticket]] = {
     "withdraw_department_request": withdraw_department_request,
     "close_no_response": close_no_response,
     "schedule_resubmission": schedule_resubmission,
+    "reschedule_resubmission": reschedule_resubmission,
+    "resume_early": resume_early,
     "resolve": resolve_ticket,
     "mark_unsolvable": mark_unsolvable,
     "dismiss": dismiss_ticket,
@@ -177,6 +181,7 @@ __all__ = [
     "hide_mention",
     "is_posted_by_hand",
     "link_tickets",
+    "link_topic",
     "lock_reply",
     "lock_ticket",
     "mark_all_notifications_read",
@@ -203,6 +208,8 @@ __all__ = [
     "return_to_cm",
     "run_sweeps",
     "schedule_resubmission",
+    "reschedule_resubmission",
+    "resume_early",
     "send_pending_notification_emails",
     "start_clock",
     "stop_clock",

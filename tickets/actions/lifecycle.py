@@ -216,6 +216,46 @@ def schedule_resubmission(
 
 
 @transaction.atomic
+def reschedule_resubmission(ticket: Ticket, *, actor: Any, resubmission_on: date) -> Ticket:
+    """Change the date of a Wiedervorlage (resubmission → resubmission, tomorrow or later);
+    its event keeps the old and the new date."""
+    now = timezone.now()
+    if resubmission_on <= sla.desk_today(now):
+        raise InvalidArgument(
+            _("The follow-up date must be tomorrow or later."), field="resubmission_on"
+        )
+    previous = Ticket.objects.filter(pk=ticket.pk).values_list("resubmission_on", flat=True).first()
+    ticket, _from = fire_transition(
+        ticket,
+        "reschedule_resubmission",
+        actor=actor,
+        at=now,
+        on=resubmission_on,
+        due_at=sla.resubmission_due_at(resubmission_on),
+        update_fields=["resubmission_on", "resubmission_due_at"],
+        event_data={
+            "resubmission_on": resubmission_on.isoformat(),
+            "previous_resubmission_on": previous.isoformat() if previous else "",
+        },
+    )
+    return ticket
+
+
+@transaction.atomic
+def resume_early(ticket: Ticket, *, actor: Any, note: str = "") -> Ticket:
+    """Take a Wiedervorlage up again before its date (resubmission → in_progress)."""
+    ticket, _from = fire_transition(
+        ticket,
+        "resume_early",
+        actor=actor,
+        at=timezone.now(),
+        note=(note or "").strip(),
+        update_fields=["resubmission_on", "resubmission_due_at"],
+    )
+    return ticket
+
+
+@transaction.atomic
 def resolve_ticket(ticket: Ticket, *, actor: Any) -> Ticket:
     """Resolve (new by the CM, in_progress or resubmission by the assignee); guard: a reply
     of kind answer has been sent. Running clocks are cancelled."""

@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from crm import actions as crm_actions
+from crm.choices import BlockScope
 from monitoring.actions import mark_hidden
 from monitoring.adapters import adapter_for
 from monitoring.adapters.base import AdapterError, NotSupported, RawAuthor
@@ -115,9 +117,16 @@ def netiquette_reminder_for(mention: Mention) -> Reply | None:
 
 
 def block_author(
-    mention: Mention, *, actor: Any, reason: str = "", reminder_reply: Reply | None = None
+    mention: Mention,
+    *,
+    actor: Any,
+    reason: str = "",
+    reminder_reply: Reply | None = None,
+    desk_only: bool = False,
 ) -> Mention:
-    """Block the author of `mention` on its platform (CMs and team leads).
+    """Block the author of `mention` on its platform (CMs and team leads), or with
+    `desk_only` on the desk alone (where the platform cannot block, e.g. X API v2): the
+    author is marked blocked and their new posts land in the inbox's "Blocked" filter.
 
     Needs a netiquette reminder (a sent reply of kind moderation on a ticket of the same
     customer; found automatically when not given) or a written `reason`. Refuses
@@ -127,7 +136,12 @@ def block_author(
     """
     _ensure_may_moderate(actor)
     mention = Mention.objects.select_related("channel", "identity").get(pk=mention.pk)
-    adapter = _moderating_adapter(mention, "block")
+    if desk_only:
+        if mention.ticket_id is None:
+            raise InvalidArgument(_("Posts of the channel's own accounts are not moderated."))
+        adapter = None
+    else:
+        adapter = _moderating_adapter(mention, "block")
     reason = (reason or "").strip()
     if reminder_reply is not None:
         customer_id = mention.identity.customer_id if mention.identity_id else None
@@ -149,15 +163,21 @@ def block_author(
         display_name=mention.author_display_name,
         platform_user_id=mention.author_platform_user_id,
     )
-    _call_platform(lambda: adapter.block(mention.channel, author), mention)
+    if adapter is not None:
+        _call_platform(lambda: adapter.block(mention.channel, author), mention)
+    now = timezone.now()
+    scope = BlockScope.DESK if adapter is None else BlockScope.PLATFORM
     with transaction.atomic():
+        if mention.identity_id is not None:
+            crm_actions.mark_blocked(mention.identity_id, scope=scope, at=now)
         record_event(
             mention.ticket_id,
             TicketEventKind.MODERATION,
             actor=actor,
-            at=timezone.now(),
+            at=now,
             note=reason,
             action="block",
+            scope=scope,
             mention=mention.pk,
             reminder_reply=reminder_reply.pk if reminder_reply else None,
         )

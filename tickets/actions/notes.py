@@ -1,4 +1,5 @@
-"""Internal notes on tickets (staff only, never sent) and links between tickets."""
+"""Internal notes on tickets (staff only, never sent), links between tickets, and the link of
+an open ticket to a topic under observation (repeated demand, issue 17)."""
 
 from typing import Any
 
@@ -9,8 +10,8 @@ from django.utils.translation import gettext as _
 from servicedesk.errors import InvalidArgument, NotAllowedForRole
 from tickets import access
 from tickets.actions.events import record_event, require_text
-from tickets.choices import LinkKind, TicketEventKind
-from tickets.models import Ticket, TicketLink, TicketNote
+from tickets.choices import OPEN_STATES, LinkKind, TicketEventKind
+from tickets.models import Ticket, TicketLink, TicketNote, Topic
 
 
 @transaction.atomic
@@ -44,3 +45,27 @@ def link_tickets(ticket: Ticket, *, actor: Any, other: Ticket, kind: str) -> Tic
             ticket, TicketEventKind.LINK, actor=actor, at=now, other=other.pk, link_kind=kind
         )
     return link
+
+
+@transaction.atomic
+def link_topic(ticket: Ticket, *, actor: Any, topic: Topic | str) -> Ticket:
+    """Link an open ticket to a topic (an existing one, or a new one by name): it counts in
+    the topic's tickets; not only unsolvable cases name a topic. Staff only."""
+    if not access.may_draft_replies(actor):
+        raise NotAllowedForRole()
+    now = timezone.now()
+    if isinstance(topic, str):
+        name = require_text(topic, "topic")
+        if len(name) > 255:
+            raise InvalidArgument(_("A topic name has at most 255 characters."), field="topic")
+        topic, _created = Topic.objects.get_or_create(name=name, defaults={"created_at": now})
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if locked.state not in OPEN_STATES:
+        raise InvalidArgument(_("Only open tickets are linked to a topic here."), field="topic")
+    if locked.topic_id == topic.pk:
+        return locked
+    locked.topic = topic
+    locked.updated_at = now
+    locked.save(update_fields=["topic", "updated_at"])
+    record_event(locked, TicketEventKind.LINK, actor=actor, at=now, topic=topic.pk)
+    return locked

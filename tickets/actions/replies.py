@@ -16,6 +16,7 @@ from django_fsm import ConcurrentTransition, can_proceed
 
 from knowledge import actions as knowledge_actions
 from monitoring.adapters import adapter_for
+from monitoring.health import private_reply_problem
 from servicedesk.errors import (
     InvalidArgument,
     InvalidTransition,
@@ -125,6 +126,14 @@ def create_reply(
         raise InvalidArgument(
             _("The mention does not belong to this ticket."), field="in_reply_to_mention"
         )
+    if visibility == ReplyVisibility.PRIVATE:
+        problem = private_reply_problem(
+            ticket.channel,
+            platform_user_id=mention.author_platform_user_id,
+            is_private_conversation=mention.is_private,
+        )
+        if problem:
+            raise InvalidArgument(problem, field="visibility")
     reply = draft_reply(
         ticket,
         actor=actor,
@@ -213,9 +222,17 @@ def submit_reply(reply: Reply, *, actor: Any) -> Reply:
     return submit_draft(reply, actor=actor, now=timezone.now())
 
 
-def tell_author(reply: Reply, kind: str, text: str, *, now: datetime) -> None:
+def tell_author(reply: Reply, kind: str, text: str, *, now: datetime, dedupe_key: str = "") -> None:
     """Notify a reply's author of what happened to it (review result, failed delivery)."""
-    notify([reply.author], kind, ticket=reply.ticket, at=now, text=text, reply=reply.pk)
+    notify(
+        [reply.author],
+        kind,
+        ticket=reply.ticket,
+        at=now,
+        text=text,
+        reply=reply.pk,
+        dedupe_key=dedupe_key,
+    )
 
 
 def _ensure_may_review(reply: Reply, actor: Any) -> None:
@@ -328,19 +345,22 @@ def is_posted_by_hand(reply: Reply) -> bool:
 
 @transaction.atomic
 def confirm_reply_posted(reply: Reply, *, actor: Any, permalink: str) -> Reply:
-    """On a channel whose adapter cannot post, the author confirms the hand-posted reply
-    with its permalink; it counts as sent now (and stops the response clocks)."""
+    """On a channel whose adapter cannot post, or after a failed delivery on any channel,
+    the author confirms the hand-posted reply with its permalink; it counts as sent now (it
+    stops the response clocks and satisfies the resolve and unsolvable guards)."""
     permalink = require_text(permalink, "permalink")
     if not is_web_url(permalink):
         raise InvalidArgument(_("Enter the permalink as an http(s) URL."), field="permalink")
     reply = lock_reply(reply)
     if reply.author_id != actor.pk:
         raise NotAllowedForRole(_("Only the author confirms a hand-posted reply."))
-    if not is_posted_by_hand(reply):
-        raise InvalidTransition(_("This channel posts replies itself."))
+    if reply.status != ReplyStatus.FAILED and not is_posted_by_hand(reply):
+        raise InvalidTransition(
+            _("This channel posts replies itself; confirm by hand only after a failed delivery.")
+        )
     now = timezone.now()
     if not can_proceed(reply.confirm_posted):
-        raise InvalidTransition(_("Only an approved reply can be confirmed as posted."))
+        raise InvalidTransition(_("Only an approved or failed reply can be confirmed as posted."))
     reply.confirm_posted(permalink=permalink, at=now)
     reply.updated_at = now
     save_reply(reply, ["permalink", "sent_at", "next_attempt_at"])

@@ -353,6 +353,15 @@ class ScheduleResubmissionInput(StrictInput):
         return value
 
 
+class RescheduleResubmissionInput(StrictInput):
+    resubmission_on = DayInput(help_text="Tomorrow or later (desk time).")
+
+    def validate_resubmission_on(self, value: date) -> date:
+        if value <= sla.desk_today(timezone.now()):
+            raise serializers.ValidationError(_("The follow-up date must be tomorrow or later."))
+        return value
+
+
 @extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string", "maxLength": 255}]})
 class TopicField(serializers.Field):
     """An existing topic by id, or a topic name (an existing one, or a new one)."""
@@ -426,6 +435,8 @@ TRANSITION_INPUTS: dict[str, type[serializers.Serializer]] = {
     "withdraw_department_request": ReasonInput,
     "close_no_response": NoArgumentsInput,
     "schedule_resubmission": ScheduleResubmissionInput,
+    "reschedule_resubmission": RescheduleResubmissionInput,
+    "resume_early": AssignToSupportInput,
     "resolve": NoArgumentsInput,
     "mark_unsolvable": MarkUnsolvableInput,
     "dismiss": DismissInput,

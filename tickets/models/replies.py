@@ -179,7 +179,9 @@ class Reply(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     def retry(self, *, at: datetime) -> None:
         self.next_attempt_at = at
 
-    @transition(field=status, source=ReplyStatus.APPROVED, target=ReplyStatus.SENT)
+    # Posted by hand: on channels that cannot post (approved), or after a failed delivery.
+    @transition(field=status, source=(ReplyStatus.APPROVED, ReplyStatus.FAILED),
+                target=ReplyStatus.SENT)  # fmt: skip
     def confirm_posted(self, *, permalink: str, at: datetime) -> None:
         self.permalink = permalink
         self.sent_at = at

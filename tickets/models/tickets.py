@@ -269,6 +269,16 @@ class Ticket(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         if handover_reference:
             self.handover_reference = handover_reference
 
+    @fsm_rules(state, "reschedule_resubmission")
+    def reschedule_resubmission(self, *, on: Any, due_at: datetime) -> None:
+        self.resubmission_on = on
+        self.resubmission_due_at = due_at
+
+    @fsm_rules(state, "resume_early")
+    def resume_early(self) -> None:
+        self.resubmission_on = None
+        self.resubmission_due_at = None
+
     @fsm_rules(state, "resubmission_due")
     def resubmission_due(self, *, at: datetime) -> None:
         self.follow_up_due_at = at

@@ -73,7 +73,8 @@ def test_customer_perceived_time_is_floored_at_zero() -> None:
 def _mention(channel: Any, external_id: str, *, private: bool = False) -> RawMention:
     return RawMention(
         external_id=external_id,
-        author=RawAuthor(handle="@erika", display_name="Erika"),
+        # X reports the author's user id (a direct message needs it, issue 17).
+        author=RawAuthor(handle="@erika", display_name="Erika", platform_user_id="4711"),
         text="Wo bleibt mein Paket?",
         created_at=timezone.now() - timedelta(seconds=30),
         is_private=private,

@@ -70,6 +70,7 @@ def test_a_form_is_shown_before_firing_only_where_an_input_is_needed() -> None:
         "assign_to_support",
         "take",
         "close_no_response",
+        "resume_early",
         "resolve",
     }
     assert TRANSITIONS["take"].asks_for_input(is_lead=True)  # a team lead picks the assignee

@@ -11,6 +11,7 @@ from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from crm import access as crm_access
@@ -20,7 +21,8 @@ from crm.models import Consent, Customer, CustomerMerge, SocialIdentity, normali
 from servicedesk.errors import DomainError
 from servicedesk.web import desk_staff_required
 from tickets import actions
-from tickets.models import Ticket
+from tickets.choices import ReplyKind, ReplyStatus, TicketEventKind
+from tickets.models import Reply, Ticket, TicketEvent
 
 CUSTOMER_TICKETS_PAGE_SIZE = 20
 MERGE_CANDIDATES_LIMIT = 10
@@ -49,6 +51,47 @@ def merge_candidates(customer: Customer, query: str) -> list[Customer]:
             Prefetch("identities", queryset=SocialIdentity.objects.order_by("platform", "handle"))
         )[:MERGE_CANDIDATES_LIMIT]
     )
+
+
+def moderation_history(customer: Customer) -> list[dict[str, Any]]:
+    """Netiquette reminders sent to the customer and the hides and blocks of their posts,
+    newest first (two queries)."""
+    events = (
+        TicketEvent.objects.filter(ticket__customer=customer, kind=TicketEventKind.MODERATION)
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:HISTORY_LIMIT]
+    )
+    reminders = (
+        Reply.objects.filter(
+            ticket__customer=customer, kind=ReplyKind.MODERATION, status=ReplyStatus.SENT
+        )
+        .select_related("author")
+        .order_by("-sent_at", "-id")[:HISTORY_LIMIT]
+    )
+    labels = {"hide": _("Post hidden"), "block": _("Author blocked")}
+    rows = [
+        {
+            "at": event.created_at,
+            "label": labels.get(event.data.get("action"), event.get_kind_display()),
+            "scope": event.data.get("scope", ""),
+            "actor": event.actor,
+            "note": event.note,
+            "ticket_id": event.ticket_id,
+        }
+        for event in events
+    ]
+    rows += [
+        {
+            "at": reply.sent_at,
+            "label": pgettext("reply kind", "Netiquette reminder"),
+            "scope": "",
+            "actor": reply.author,
+            "note": reply.text,
+            "ticket_id": reply.ticket_id,
+        }
+        for reply in reminders
+    ]
+    return sorted(rows, key=lambda row: row["at"], reverse=True)[:HISTORY_LIMIT]
 
 
 def render_customer_page(
@@ -85,6 +128,7 @@ def render_customer_page(
             customer.consents.select_related("actor").order_by("-created_at", "-pk")[:HISTORY_LIMIT]
         ),
         "merges": list(merges),
+        "moderation": moderation_history(customer),
         "note_form": note_form or CustomerNoteForm(),
         "consent_form": consent_form or ConsentForm(),
         "may_merge": crm_access.may_merge_customers(request.user),

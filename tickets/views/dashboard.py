@@ -102,6 +102,10 @@ class Column:
             ]
             cell["text"] = "" if value else "–"
             cell["numeric"] = False
+        elif self.format == "topic":  # value: (topic id, name): its tickets (issue 17)
+            cell["text"] = value[1]
+            cell["href"] = reverse("tickets:topic_tickets", args=[value[0]])
+            cell["numeric"] = False
         elif self.format == "article":  # value: (article id, title)
             cell["text"] = value[1]
             cell["href"] = reverse("tickets:knowledge_article", args=[value[0]])
@@ -343,7 +347,8 @@ TABLES: dict[str, Table] = {
         reports.unsolvable_topics,
         lambda rows: rows,
         [
-            Column(_("Topic"), lambda row: row["name"]),
+            Column(_("Topic"), lambda row: (row["topic_id"], row["name"]), "topic", "page"),
+            Column(_("Topic"), lambda row: row["name"], where="csv"),
             Column(_("Tickets"), lambda row: row["tickets"], "int"),
             Column(_("Opened in range"), lambda row: row["tickets_in_range"], "int"),
             Column(_("Articles"), lambda row: row["articles"], "articles"),

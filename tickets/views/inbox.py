@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from crm.models import SocialIdentity
 from monitoring.adapters import capabilities_of
 from monitoring.models import Mention
 from servicedesk import roles
@@ -64,6 +65,7 @@ def with_list_columns(
     return (
         queryset.select_related("channel", "customer", "assignee")
         .annotate(
+            author_blocked=author_is_blocked(),
             author_handle=Subquery(first_mention.values("author_handle")[:1]),
             author_name=Subquery(first_mention.values("author_display_name")[:1]),
             first_mention_id=Subquery(first_mention.values("pk")[:1]),
@@ -125,8 +127,22 @@ class BreachedFirst:
         return self._breached[index] + others
 
 
-def inbox_queryset(user: Any, *, now: datetime) -> QuerySet[Ticket]:
-    return with_list_columns(Ticket.objects.visible_to(user).filter(state=TicketState.NEW), now=now)
+def author_is_blocked() -> Exists:
+    """Whether the ticket's customer has an account blocked (on the platform or the desk)."""
+    return Exists(
+        SocialIdentity.objects.filter(customer_id=OuterRef("customer_id"), blocked_at__isnull=False)
+    )
+
+
+def tickets_in_new(user: Any, *, blocked: bool) -> QuerySet[Ticket]:
+    """The inbox's tickets: new ones of authors not blocked, or (the "Blocked" filter) those
+    of blocked authors, which are stored and shown there instead of the normal inbox."""
+    new = Ticket.objects.visible_to(user).filter(state=TicketState.NEW)
+    return new.filter(author_is_blocked()) if blocked else new.exclude(author_is_blocked())
+
+
+def inbox_queryset(user: Any, *, now: datetime, blocked: bool = False) -> QuerySet[Ticket]:
+    return with_list_columns(tickets_in_new(user, blocked=blocked), now=now)
 
 
 def _row_context(tickets: list[Ticket]) -> dict[str, Any]:
@@ -145,8 +161,9 @@ def _row_context(tickets: list[Ticket]) -> dict[str, Any]:
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    tickets_in_new = Ticket.objects.visible_to(request.user).filter(state=TicketState.NEW)
-    page = Paginator(BreachedFirst(tickets_in_new, now=now), INBOX_PAGE_SIZE).get_page(
+    blocked = request.GET.get("filter") == "blocked"
+    listed = tickets_in_new(request.user, blocked=blocked)
+    page = Paginator(BreachedFirst(listed, now=now), INBOX_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     tickets = list(page.object_list)
@@ -157,6 +174,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "page": page,
             "tickets": tickets,
             "since": now.isoformat(),
+            "blocked_filter": blocked,
             "is_cm": roles.is_community_manager(request.user) or roles.is_team_lead(request.user),
             **_row_context(tickets),
         },
@@ -182,8 +200,11 @@ def inbox_poll(request: HttpRequest) -> HttpResponse:
         return HttpResponse(
             " ".join(error.messages), status=400, content_type="text/plain; charset=utf-8"
         )
+    blocked = request.GET.get("filter") == "blocked"
     tickets = list(
-        inbox_queryset(request.user, now=now).filter(updated_at__gte=since)[:POLL_MAX_ROWS]
+        inbox_queryset(request.user, now=now, blocked=blocked).filter(updated_at__gte=since)[
+            :POLL_MAX_ROWS
+        ]
     )
     return render(
         request,

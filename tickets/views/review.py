@@ -48,6 +48,12 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     )[:ATTENTION_LIMIT]
     to_post_by_hand = [reply for reply in approved_mine if actions.is_posted_by_hand(reply)]
     failed = visible_replies(request.user).filter(status=ReplyStatus.FAILED)[:ATTENTION_LIMIT]
+    retrying = (
+        visible_replies(request.user)
+        .filter(status=ReplyStatus.APPROVED, next_attempt_at__isnull=False)
+        .exclude(last_error="")
+        .order_by("next_attempt_at")[:ATTENTION_LIMIT]
+    )
     return render(
         request,
         "tickets/review_queue.html",
@@ -56,6 +62,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             "replies": list(page.object_list),
             "to_post_by_hand": to_post_by_hand,
             "failed": list(failed),
+            "retrying": list(retrying),
             "review_url": reverse("tickets:review_queue"),
         },
     )

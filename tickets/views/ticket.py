@@ -5,6 +5,7 @@ Views are thin: they check the form's shape and the expected state, call an acti
 its refusal (`DomainError`) as a message with the error's status, never a 500.
 """
 
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -21,6 +22,7 @@ from crm.models import Consent
 from guidelines.models import ReplyTemplate
 from monitoring.adapters import capabilities_of
 from monitoring.choices import REPLY_LENGTH_LIMITS
+from monitoring.health import send_health
 from monitoring.models import Mention
 from servicedesk import roles
 from servicedesk.errors import DomainError, InvalidArgument, StaleState
@@ -78,6 +80,13 @@ def _conversation(ticket: Ticket) -> list[dict[str, Any]]:
     return sorted(items, key=lambda entry: (entry["at"], entry["type"] == "reply"))
 
 
+def _day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
 def _timeline(ticket: Ticket) -> list[dict[str, Any]]:
     rows = []
     for event in ticket.events.select_related("actor"):
@@ -92,6 +101,8 @@ def _timeline(ticket: Ticket) -> list[dict[str, Any]]:
             {
                 "event": event,
                 "label": label,
+                "follow_up_on": _day(event.data.get("resubmission_on")),
+                "previous_follow_up_on": _day(event.data.get("previous_resubmission_on")),
                 "from_state": TicketState(event.from_state).label if event.from_state else "",
                 "to_state": TicketState(event.to_state).label if event.to_state else "",
             }
@@ -144,13 +155,15 @@ def ticket_page_context(
         )
     capabilities = capabilities_of(ticket.channel)
     customer = ticket.customer
+    identities = list(customer.identities.all())
     is_lead = roles.is_team_lead(user)
     return {
         "ticket": ticket,
         "version": version,
         "conversation": _conversation(ticket),
         "customer": customer,
-        "identities": customer.identities.all(),
+        "identities": identities,
+        "author_blocked": any(identity.blocked_at for identity in identities),
         "earlier_tickets": customer.tickets.exclude(pk=ticket.pk).order_by("-opened_at")[:10],
         "customer_notes": customer.notes.select_related("author").order_by("-created_at")[:5],
         "consents": Consent.objects.filter(customer=customer).current(),
@@ -180,6 +193,7 @@ def ticket_page_context(
         "length_limit": REPLY_LENGTH_LIMITS.get(ticket.channel.platform),
         "capabilities": capabilities,
         "can_post_public": "reply_public" in capabilities,
+        "send_health": send_health(ticket.channel),
         "may_mark_no_service_case": ticket.state == TicketState.NEW
         and not ticket.no_service_case
         and access.may_triage(user),
@@ -193,6 +207,8 @@ def ticket_page_context(
         "findings": findings or [],
         "other_viewers": presence.other_viewers(ticket.pk, user, now=timezone.now()),
         "reply_statuses": ReplyStatus,
+        "live_since": timezone.now().isoformat(),
+        "new_mentions": (),
     }
 
 
@@ -377,19 +393,38 @@ def link_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @desk_staff_required
 @require_POST
+def topic_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Link the ticket to a topic under observation (repeated demand), by name."""
+    ticket = access.get_ticket_for_user(request.user, pk)
+    try:
+        actions.link_topic(ticket, actor=request.user, topic=request.POST.get("topic", ""))
+    except DomainError as error:
+        return refused(request, ticket, error)
+    messages.success(request, _("Linked to the topic."))
+    return redirect(reverse("tickets:ticket_detail", args=[ticket.pk]) + "#links")
+
+
+@desk_staff_required
+@require_POST
 def moderate(request: HttpRequest, pk: int, operation: str) -> HttpResponse:
     """Hide a mention or block its author on the platform (if the adapter can)."""
     ticket = access.get_ticket_for_user(request.user, pk)
     if operation not in ("hide", "block"):
         raise Http404
     mention = get_object_or_404(Mention, pk=request.POST.get("mention") or 0, ticket=ticket)
+    desk_only = operation == "block" and request.POST.get("scope") == "desk"
     try:
-        if operation not in capabilities_of(ticket.channel):
+        if not desk_only and operation not in capabilities_of(ticket.channel):
             raise InvalidArgument(_("This channel cannot do that."))
         if operation == "hide":
             actions.hide_mention(mention, actor=request.user)
         else:
-            actions.block_author(mention, actor=request.user, reason=request.POST.get("reason", ""))
+            actions.block_author(
+                mention,
+                actor=request.user,
+                reason=request.POST.get("reason", ""),
+                desk_only=desk_only,
+            )
     except DomainError as error:
         return refused(request, ticket, error)
     messages.success(
