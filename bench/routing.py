@@ -23,6 +23,7 @@ Figures go to bench/results/routing.json (`--json` names another file there).
 """
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -87,11 +88,11 @@ def prepare_people(agents: int) -> list[int]:
     return ids
 
 
-def prepare_state(agent_ids: list[int], online: list[int], pool_every: int) -> dict[str, int]:
+def prepare_state(agent_ids: list[int], online: list[int], pool: int) -> dict[str, int]:
     """The same starting point on every run: the cases routing assigned earlier and the
-    former pool leave it (to `new`, unassigned), tickets with id % pool_every = 0 wait in
-    the Support pool, every agent holds exactly START_LOAD open cases, `online` are online
-    and never assigned yet, the other agents offline."""
+    former pool leave it (to `new`, unassigned), the first `pool` tickets with
+    id % POOL_MODULO = 0 wait in the Support pool, every agent holds exactly START_LOAD
+    open cases, `online` are online and never assigned yet, the other agents offline."""
     from django.db import transaction
     from django.utils import timezone
 
@@ -106,9 +107,10 @@ def prepare_state(agent_ids: list[int], online: list[int], pool_every: int) -> d
             " WHERE (assigned_by_routing OR state = 'support' OR id %% %s = 0)",
             [POOL_MODULO],
         )
-        pool = _sql(
-            "UPDATE tickets_ticket SET state = 'support', assignee_id = NULL WHERE id %% %s = 0",
-            [pool_every],
+        waiting = _sql(
+            "UPDATE tickets_ticket SET state = 'support', assignee_id = NULL WHERE id IN"
+            " (SELECT id FROM tickets_ticket WHERE id %% %s = 0 ORDER BY id LIMIT %s)",
+            [POOL_MODULO, pool],
         )
         # Exactly START_LOAD cases per agent, in a load state (waiting for a department).
         _sql(
@@ -125,7 +127,7 @@ def prepare_state(agent_ids: list[int], online: list[int], pool_every: int) -> d
             status=PresenceStatus.ONLINE, status_changed_at=now, last_seen_at=now
         )
     _sql("ANALYZE tickets_ticket")
-    return {"pool": pool}
+    return {"pool": waiting}
 
 
 def loads(agent_ids: list[int]) -> dict[int, int]:
@@ -143,8 +145,9 @@ def loads(agent_ids: list[int]) -> dict[int, int]:
     return {user_id: counted.get(user_id, 0) for user_id in agent_ids}
 
 
-def explain_decision() -> list[dict[str, Any]]:
-    """The queries of one decision, each with EXPLAIN (ANALYZE, BUFFERS); all rolled back."""
+def explain_decision() -> tuple[list[dict[str, Any]], list[str]]:
+    """The SELECTs of one decision, each with EXPLAIN (ANALYZE, BUFFERS), and every
+    statement of it; all rolled back."""
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
@@ -154,7 +157,7 @@ def explain_decision() -> list[dict[str, Any]]:
     class Rollback(Exception):
         pass
 
-    plans = []
+    plans, statements = [], []
     try:
         with transaction.atomic():
             with CaptureQueriesContext(connection) as captured:
@@ -162,6 +165,7 @@ def explain_decision() -> list[dict[str, Any]]:
             with connection.cursor() as cursor:
                 for query in captured.captured_queries:
                     sql = query["sql"]
+                    statements.append(sql)
                     if not sql.lstrip().upper().startswith("SELECT"):
                         continue
                     with transaction.atomic():
@@ -171,22 +175,49 @@ def explain_decision() -> list[dict[str, Any]]:
             raise Rollback
     except Rollback:
         pass
-    return plans
+    return plans, statements
 
 
-def decisions(count: int, warmup: int = 5) -> tuple[list[float], int]:
+PHASES = ("lock_candidates", "case_profiles", "_assign")  # of tickets.actions.routing
+
+
+def decisions(count: int, warmup: int = 5) -> tuple[list[float], int, dict[str, float]]:
+    """Time `count` decisions; also the median time of the phases of a decision (choosing
+    the agents with their load, the case's language, writing the assignment), measured by
+    wrapping those functions of tickets.actions.routing for the timed runs only."""
     from django.utils import timezone
 
     from tickets import actions
+    from tickets.actions import routing
 
     for _warm in range(warmup):
         actions.route_waiting(now=timezone.now(), limit=1)
+    phases: dict[str, list[float]] = {name: [] for name in PHASES}
+    originals = {name: getattr(routing, name) for name in PHASES}
+
+    def timed(name: str) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return originals[name](*args, **kwargs)
+            finally:
+                phases[name].append((time.perf_counter() - started) * 1000)
+
+        return call
+
     samples, assigned = [], 0
-    for _decision in range(count):
-        started = time.perf_counter()
-        assigned += actions.route_waiting(now=timezone.now(), limit=1)
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples, assigned
+    for name in PHASES:
+        setattr(routing, name, timed(name))
+    try:
+        for _decision in range(count):
+            started = time.perf_counter()
+            assigned += actions.route_waiting(now=timezone.now(), limit=1)
+            samples.append((time.perf_counter() - started) * 1000)
+    finally:
+        for name, original in originals.items():
+            setattr(routing, name, original)
+    medians = {name: round(statistics.median(v), 2) for name, v in phases.items() if v}
+    return samples, assigned, medians
 
 
 def run(options: argparse.Namespace) -> dict[str, Any]:
@@ -202,19 +233,19 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
     open_tickets = Ticket.objects.filter(state__in=OPEN_STATES).count()
 
     # (a) single decisions, every agent online
-    state = prepare_state(agent_ids, agent_ids, POOL_MODULO)
+    state = prepare_state(agent_ids, agent_ids, open_tickets // POOL_MODULO)
     print(f"(a) {open_tickets:,} open tickets, {len(agent_ids)} agents online, "
           f"{state['pool']:,} cases waiting", flush=True)  # fmt: skip
-    plans = explain_decision()
-    samples, assigned = decisions(options.decisions)
+    plans, plans_all = explain_decision()
+    samples, assigned, phases = decisions(options.decisions)
     decision = summary_ms(samples)
     decision["assigned"] = assigned
+    decision["phase_median_ms"] = phases
+    decision["queries"] = len(plans_all)
 
     # (b) burst
     burst_agents = agent_ids[: options.burst_agents]
-    # a multiple of POOL_MODULO: ids run 1..N after the seed, so this picks `burst` cases
-    every = max(options.tickets // options.burst // POOL_MODULO, 1) * POOL_MODULO
-    state = prepare_state(agent_ids, burst_agents, every)
+    state = prepare_state(agent_ids, burst_agents, options.burst)
     before = loads(burst_agents)
     print(f"(b) {state['pool']:,} cases waiting, {len(burst_agents)} agents online "
           f"(start load {min(before.values())}-{max(before.values())}, capacity {CAPACITY})",
@@ -265,10 +296,15 @@ def report(result: dict[str, Any]) -> None:
     decision, burst = result["decision"], result["burst"]
     print()
     print(f"open tickets: {result['open_tickets']:,}, agents: {result['agents']}")
-    print(f"routing decision ({decision['samples']} decisions, {decision['assigned']} assigned): "
-          f"median {decision['median_ms']:.2f} ms, p95 {decision['p95_ms']:.2f} ms, "
-          f"max {decision['max_ms']:.2f} ms   target < {DECISION_TARGET_MS} ms: "
-          f"{'met' if result['decision_target_met'] else 'NOT met'} (p95)")  # fmt: skip
+    print(
+        f"routing decision ({decision['samples']} decisions, {decision['assigned']} assigned): "
+        f"median {decision['median_ms']:.2f} ms, p95 {decision['p95_ms']:.2f} ms, "
+        f"max {decision['max_ms']:.2f} ms   target < {DECISION_TARGET_MS} ms: "
+        f"{'met' if result['decision_target_met'] else 'NOT met'} (p95)"
+    )
+    phases = ", ".join(f"{name} {ms:.1f} ms" for name, ms in decision["phase_median_ms"].items())
+    print(f"  per decision: {decision['queries']} SQL statements; phase medians: {phases}")
+    print(f"  load average {result['load_average']} on {os.cpu_count()} cores")  # fmt: skip
     print(f"burst: {burst['assigned']:,} of {burst['cases']:,} cases assigned to "
           f"{burst['agents']} agents in {burst['seconds']:.2f} s "
           f"({burst['cases_per_second']:,.0f}/s), {burst['still_waiting']} still waiting   "
