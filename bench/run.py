@@ -7,7 +7,9 @@ Benchmarks (NAME): ingest (bench/ingest.py, own database sd_bench_ingest), pages
 (bench/pages.py), sla_sweep (bench/sla_sweep.py --shared), dashboard (bench/dashboard.py) on
 the shared seeded database, worker_memory (bench/worker_memory.py, own database
 sd_bench_worker) and knowledge (bench/knowledge.py: search at 100,000 articles, own database
-sd_bench_knowledge, seeded once and reused). Each runs as its own process; its full output
+sd_bench_knowledge, seeded once and reused) and routing (bench/routing.py: routing decisions
+at 200,000 open tickets and a burst of 1,000 cases, own database sd_bench_routing, seeded
+once and reused). Each runs as its own process; its full output
 is printed as it goes and its figures are kept in bench/results/<name>.json.
 
 The shared database (sd_bench_suite; sd_bench_suite_quick with --quick) is seeded with
@@ -40,7 +42,9 @@ from bench.common import (
     write_json,
 )
 
-BENCHMARKS = ("ingest", "pages", "sla_sweep", "dashboard", "worker_memory", "knowledge")
+BENCHMARKS = (
+    "ingest", "pages", "sla_sweep", "dashboard", "worker_memory", "knowledge", "routing",
+)  # fmt: skip
 NEEDS_SEED = {"pages", "sla_sweep", "dashboard"}
 REUSE_HOURS = 6
 SIZES = {
@@ -48,12 +52,14 @@ SIZES = {
         "tickets": 1_000_000, "running": 200_000, "ingest_count": 50_000, "ingest_single": 5_000,
         "page_requests": 50, "sweep_runs": 21, "due": 100, "latency_clocks": 50,
         "dashboard_runs": 15, "worker_mentions": 100_000, "articles": 100_000,
-        "search_runs": 15,
+        "search_runs": 15, "routing_tickets": 200_000, "routing_decisions": 200,
+        "routing_burst": 1_000,
     },
     "quick": {
         "tickets": 20_000, "running": 4_000, "ingest_count": 2_000, "ingest_single": 200,
         "page_requests": 5, "sweep_runs": 3, "due": 100, "latency_clocks": 10,
         "dashboard_runs": 3, "worker_mentions": 2_000, "articles": 5_000, "search_runs": 3,
+        "routing_tickets": 10_000, "routing_decisions": 20, "routing_burst": 200,
     },
 }  # fmt: skip
 META_TABLE = "bench_seed_meta"
@@ -163,6 +169,10 @@ def _commands(database: str, sizes: dict[str, int], quick: bool) -> dict[str, li
                           f"worker_memory{suffix}.json"],
         "knowledge": [*python, "-m", "bench.knowledge", "--articles", str(sizes["articles"]),
                       "--runs", str(sizes["search_runs"]), "--json", f"knowledge{suffix}.json"],
+        "routing": [*python, "-m", "bench.routing", "--database", f"sd_bench_routing{suffix}",
+                    "--tickets", str(sizes["routing_tickets"]), "--decisions",
+                    str(sizes["routing_decisions"]), "--burst", str(sizes["routing_burst"]),
+                    "--json", f"routing{suffix}.json"],
     }  # fmt: skip
 
 
@@ -264,6 +274,15 @@ def table_rows(results: dict[str, Any]) -> list[dict[str, str]]:
                 "knowledge search, slowest query (median)",
                 f"{overall['max_query_median_ms']:.1f} ms",
             )
+        elif name == "routing":
+            decision, burst = figures["decision"], figures["burst"]
+            add(f"routing decision, {figures['open_tickets']:,} open, {figures['agents']} agents",
+                f"median {decision['median_ms']:.1f} ms, p95 {decision['p95_ms']:.1f} ms",
+                "p95 < 20 ms", figures["decision_target_met"])  # fmt: skip
+            add(f"routing burst, {burst['cases']:,} cases to {burst['agents']} agents",
+                f"{burst['seconds']:.1f} s, load {burst['load_min']}-{burst['load_max']}, "
+                f"{burst['still_waiting']} left", "< 10 s, +-1 of equal",
+                figures["burst_target_met"])  # fmt: skip
     return rows
 
 

@@ -99,7 +99,7 @@ class Tables:
             "no_service_case", "dismiss_reason", "handover_reference", "resubmission_on",
             "resubmission_due_at", "follow_up_due_at", "sla_due_at", "starts_clocks",
             "assignee_id", "channel_id", "customer_id", "topic_id", "transition_count",
-            "handover_count",
+            "handover_count", "assigned_by_routing",
         ),
         "monitoring_mention": (
             "id", "external_id", "author_handle", "author_display_name",
@@ -372,7 +372,7 @@ class Simulation:
             _opt_ts(resubmission_due), _opt_ts(follow_up_due),
             _opt_ts(min(running_dues) if running_dues else None), "t",
             str(assignee) if assignee else "\\N", str(channel_id), str(customer_id), topic_id,
-            str(transition_count), str(handover_count),
+            str(transition_count), str(handover_count), "f",
         )  # fmt: skip
 
     def _support_story(

@@ -24,15 +24,15 @@ def has_roster() -> bool:
     return Shift.objects.exists()
 
 
-def _covers(shift: Shift, moment: time, *, previous_day: bool) -> bool:
-    """Whether `shift` (of the local day, or of the day before when `previous_day`) covers
-    the local time `moment`."""
-    overnight = shift.ends <= shift.starts
+def _covers(starts: time, ends: time, moment: time, *, previous_day: bool) -> bool:
+    """Whether a shift from `starts` to `ends` (of the local day, or of the day before when
+    `previous_day`) covers the local time `moment`."""
+    overnight = ends <= starts
     if previous_day:
-        return overnight and moment < shift.ends
+        return overnight and moment < ends
     if overnight:
-        return moment >= shift.starts
-    return shift.starts <= moment < shift.ends
+        return moment >= starts
+    return starts <= moment < ends
 
 
 def _day_filter(day: date) -> Q:
@@ -48,17 +48,15 @@ def on_duty(now: datetime, duty: str | None = None) -> dict[int, set[str]]:
     if duty is not None:
         shifts = shifts.filter(duty=duty)
     holders: dict[int, set[str]] = {}
-    for shift in shifts.only("user_id", "duty", "weekday", "on_date", "starts", "ends"):
-        of_today = shift.on_date == today or (
-            shift.on_date is None and shift.weekday == today.weekday()
-        )
-        of_yesterday = shift.on_date == yesterday or (
-            shift.on_date is None and shift.weekday == yesterday.weekday()
-        )
-        if (of_today and _covers(shift, moment, previous_day=False)) or (
-            of_yesterday and _covers(shift, moment, previous_day=True)
+    # Plain rows, not model instances: routing asks this on every decision (bench/routing.py).
+    rows = shifts.values_list("user_id", "duty", "weekday", "on_date", "starts", "ends")
+    for user_id, shift_duty, weekday, on_date, starts, ends in rows:
+        of_today = on_date == today or (on_date is None and weekday == today.weekday())
+        of_yesterday = on_date == yesterday or (on_date is None and weekday == yesterday.weekday())
+        if (of_today and _covers(starts, ends, moment, previous_day=False)) or (
+            of_yesterday and _covers(starts, ends, moment, previous_day=True)
         ):
-            holders.setdefault(shift.user_id, set()).add(shift.duty)
+            holders.setdefault(user_id, set()).add(shift_duty)
     absences = Absence.objects.filter(starts_on__lte=today, ends_on__gte=today).only(
         "user_id", "stand_in_id"
     )

@@ -115,7 +115,9 @@ def lock_candidates(now: datetime, desk: RoutingSettings) -> list[Candidate]:
     absent = roster.absent_user_ids(now.astimezone(roster.desk_time_zone()).date())
     if absent:
         members = members.exclude(user_id__in=absent)
-    locked = list(members.select_for_update(of=("self",)).order_by("user_id"))
+    locked = list(
+        members.select_related("user").select_for_update(of=("self",)).order_by("user_id")
+    )
     loads = dict(
         Ticket.objects.filter(assignee_id__in=[m.user_id for m in locked], state__in=LOAD_STATES)
         .values_list("assignee_id")
@@ -183,17 +185,24 @@ def _route_batch(
     if not tickets:
         return 0, set(), False
     profiles = case_profiles(tickets)
-    assigned, unfit = 0, set()
+    assigned, unfit, more = 0, set(), True
+    chosen_members: dict[int, StaffMember] = {}
     for ticket in tickets:
         chosen = choose(candidates, profiles[ticket.pk])
         if chosen is None:
             if not any(c.load < c.capacity for c in candidates):
-                return assigned, unfit, False
+                more = False
+                break
             unfit.add(ticket.pk)
             continue
         _assign(ticket, chosen, now=now)
+        chosen_members[chosen.member.pk] = chosen.member
         assigned += 1
-    return assigned, unfit, True
+    # The agents' last assignment, once per batch (same transaction, rows locked above).
+    for member in chosen_members.values():
+        member.last_assigned_at = now
+    StaffMember.objects.bulk_update(chosen_members.values(), ["last_assigned_at"])
+    return assigned, unfit, more
 
 
 def _assign(ticket: Ticket, chosen: Candidate, *, now: datetime) -> None:
@@ -217,7 +226,6 @@ def _assign(ticket: Ticket, chosen: Candidate, *, now: datetime) -> None:
     )
     chosen.load += 1
     chosen.last_assigned_at = now
-    StaffMember.objects.filter(user_id=agent.pk).update(last_assigned_at=now)
     notify(
         [agent],
         NotificationKind.ASSIGNED,
