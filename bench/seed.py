@@ -91,7 +91,7 @@ class Tables:
         "crm_customer": ("id", "display_name", "created_at", "merged_into_id"),
         "crm_socialidentity": (
             "id", "platform", "platform_user_id", "handle", "display_name", "created_at",
-            "customer_id",
+            "customer_id", "block_scope",
         ),
         "tickets_ticket": (
             "id", "state", "priority", "is_private", "preview", "mention_count", "opened_at",
@@ -508,7 +508,7 @@ class Simulation:
         identity_platform = f"channel:{slug}" if platform == "rss" else platform
         tables.add(
             "crm_socialidentity", str(identity_id), identity_platform, "", handle,
-            f"Kundin {customer_id}", created, str(customer_id),
+            f"Kundin {customer_id}", created, str(customer_id), "",
         )  # fmt: skip
         self.context["customer_slots"][slot] = (customer_id, identity_id, handle)
         return customer_id, identity_id, handle
