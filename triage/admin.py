@@ -19,3 +19,4 @@ class RuleAdmin(admin.ModelAdmin):
 class SuggestionAdmin(ReadOnlyAdmin):
     list_display = ("mention", "relevant", "route", "department", "tonality", "abusive", "model")
     list_filter = ("route", "tonality", "abusive", "needs_private_data", "model")
+    list_select_related = ("mention", "mention__channel")

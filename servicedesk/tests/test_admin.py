@@ -39,6 +39,8 @@ from tickets.models import (
     Topic,
 )
 from tickets.tests.factories import ChannelFactory, CustomerFactory, TicketFactory
+from triage import actions as triage_actions
+from triage.models import Suggestion
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +66,7 @@ ACTION_OWNED = [
     Article,
     ArticleProposal,
     SearchLog,
+    Suggestion,
 ]
 
 
@@ -93,6 +96,7 @@ def build_case(number: int, *, cm: Any, agent: Any, other_agent: Any, department
     SlaBreach.objects.create(clock=clock, due_at=clock.due_at, detected_at=timezone.now())
     mention = ticket.mentions.get()
     MentionRevision.objects.create(mention=mention, text="bearbeitet", received_at=timezone.now())
+    triage_actions.suggest_for_mentions([mention.pk], now=timezone.now())
     return ticket
 
 
@@ -421,6 +425,7 @@ LISTED = [
     Channel,
     Customer,
     SocialIdentity,
+    Suggestion,
 ]
 
 

@@ -23,14 +23,14 @@ from monitoring.api.serializers import (
     MentionBatchResultSerializer,
     MentionInput,
     MentionResultSerializer,
-    MentionSerializer,
     validate_mentions,
 )
-from monitoring.filters import MentionFilter
 from monitoring.models import Mention
 from servicedesk.api import BatchInvalid
 from tickets import access, intake
 from tickets.api.permissions import MayPushMentions
+from triage.api.serializers import TriagedMentionSerializer
+from triage.filters import TriagedMentionFilter
 
 MENTION_PUSH = PolymorphicProxySerializer(
     component_name="MentionPush",
@@ -51,19 +51,24 @@ def _invalid_body(message: str) -> serializers.ValidationError:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Mentions (filter by channel, time range, ticket)"),
+    list=extend_schema(
+        summary="Mentions with their triage suggestion (filter by channel, time range, ticket, "
+        "suggested_route, tonality, abusive)"
+    ),
+    retrieve=extend_schema(summary="One mention with its triage suggestion"),
 )
-class MentionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """`GET /api/v1/mentions/` and `POST /api/v1/mentions/` (one mention or a batch)."""
+class MentionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """`GET /api/v1/mentions/`, `GET /api/v1/mentions/{id}/` and `POST /api/v1/mentions/`
+    (one mention or a batch)."""
 
-    serializer_class = MentionSerializer
-    filterset_class = MentionFilter
+    serializer_class = TriagedMentionSerializer
+    filterset_class = TriagedMentionFilter
     permission_classes = [IsAuthenticated, MayPushMentions]
 
     def get_queryset(self) -> QuerySet[Mention]:
         return (
             access.visible_mentions(self.request.user)
-            .select_related("channel")
+            .select_related("channel", "triage")
             .order_by("-received_at", "-id")
         )
 
