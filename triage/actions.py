@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from monitoring.models import Mention
-from triage.choices import RuleKind
-from triage.models import Rule, Suggestion
+from triage.choices import HEADS, LabelSource, RuleKind
+from triage.models import Label, Rule, Suggestion
 from triage.rules import RuleBook, suggest
 
 logger = logging.getLogger(__name__)
@@ -125,3 +125,36 @@ def sweep_missing_suggestions(*, now: datetime, limit: int = SWEEP_BATCH) -> int
     )
     with transaction.atomic():
         return suggest_for_mentions(ids, now=now)
+
+
+def _as_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def record_labels(
+    mention: Mention,
+    labels: dict[str, object],
+    *,
+    source: str,
+    actor: object | None,
+    now: datetime,
+) -> list[Label]:
+    """Record human decisions about `mention` as labels (one per head given); a decision
+    of the same source on the same head replaces the earlier one."""
+    unknown = set(labels) - set(HEADS)
+    if unknown:
+        raise ValueError(f"unknown triage heads: {sorted(unknown)}")
+    if source not in LabelSource.values:
+        raise ValueError(f"unknown label source: {source}")
+    recorded = []
+    for head, value in labels.items():
+        label, _created = Label.objects.update_or_create(
+            mention=mention,
+            head=head,
+            source=source,
+            defaults={"value": _as_value(value), "actor": actor, "created_at": now},
+        )
+        recorded.append(label)
+    return recorded

@@ -29,3 +29,16 @@ class RuleKind(models.TextChoices):
 
 
 RULES_MODEL = "rules-v1"  # the model name of a suggestion made by the rules alone
+
+
+class LabelSource(models.TextChoices):
+    """Where a label comes from; a correction outweighs a label inferred from the workflow."""
+
+    CORRECTION = "correction", _("Correction of the suggestion")
+    ASSIGN = "assign", _("Assigned to support")
+    DISMISS = "dismiss", _("Dismissed")
+    ANSWER = "answer", _("Answered by the CM")
+    DEPARTMENT = "department", _("Department request")
+
+
+HEADS = ("relevant", "route", "department", "tonality", "abusive")

@@ -3,10 +3,11 @@
 Suggestions are written by triage.actions only (called by tickets.intake and the sweep).
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from triage.choices import Route, RuleKind, Tonality
+from triage.choices import LabelSource, Route, RuleKind, Tonality
 
 
 class Rule(models.Model):
@@ -81,3 +82,33 @@ class Suggestion(models.Model):
             "reasons": self.reasons,
             "model": self.model,
         }
+
+
+class Label(models.Model):
+    """A human triage decision about one head of one mention: the training data of the
+    learned heads. One row per (mention, head, source); a later decision of the same kind
+    replaces the value."""
+
+    mention = models.ForeignKey(
+        "monitoring.Mention", on_delete=models.CASCADE, related_name="triage_labels"
+    )
+    head = models.CharField(_("head"), max_length=32)
+    value = models.CharField(_("value"), max_length=64)  # "true"/"false", a choice, a slug, ""
+    source = models.CharField(_("source"), max_length=16, choices=LabelSource.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded at"))
+
+    class Meta:
+        verbose_name = _("triage label")
+        verbose_name_plural = _("triage labels")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("mention", "head", "source"), name="triage_label_one_per_source"
+            )
+        ]
+        indexes = [models.Index(fields=("created_at",), name="triage_label_created")]
+
+    def __str__(self) -> str:
+        return f"{self.mention_id}.{self.head}={self.value} ({self.source})"

@@ -17,7 +17,13 @@ from servicedesk.api_input import serializer_type_errors
 from servicedesk.tests.apiclient import assert_error, client_for
 from tickets.api.serializers import TRANSITION_INPUTS, ReplyInput
 from tickets.models import SlaPolicy
-from tickets.tests.factories import ChannelFactory, ReplyFactory, TicketFactory, UserFactory
+from tickets.tests.factories import (
+    ChannelFactory,
+    MentionFactory,
+    ReplyFactory,
+    TicketFactory,
+    UserFactory,
+)
 from tickets.tests.knowledge_data import write_library
 
 pytestmark = pytest.mark.django_db
@@ -115,6 +121,7 @@ def objects(db: Any) -> dict[str, str]:
         "{id}:replies": str(reply.pk),
         "{id}:policies": str(SlaPolicy.objects.first().pk),
         "{id}:articles": str(article.pk),
+        "{id}:mentions": str(MentionFactory().pk),
         "{slug}": "bridge",
     }
 
@@ -122,7 +129,7 @@ def objects(db: Any) -> dict[str, str]:
 def concrete(path: str, objects: dict[str, Any]) -> str:
     if "{slug}" in path:
         return path.replace("{slug}", objects["{slug}"])
-    for area in ("tickets", "replies", "policies", "articles"):
+    for area in ("tickets", "replies", "policies", "articles", "mentions"):
         if f"/{area}/{{id}}/" in path:
             return path.replace("{id}", objects[f"{{id}}:{area}"])
     return path
@@ -156,7 +163,8 @@ def test_the_schema_table_covers_every_body() -> None:
     assert ("post", "/api/v1/tickets/{id}/transitions/") in covered
     assert ("patch", "/api/v1/channels/{slug}/") in covered
     assert ("patch", "/api/v1/articles/{id}/") in covered
-    assert len(covered) == 11
+    assert ("post", "/api/v1/mentions/{id}/triage/") in covered
+    assert len(covered) == 12
 
 
 def test_values_of_the_right_type_pass_the_check() -> None:

@@ -4,6 +4,8 @@ through tickets.intake) and read out (filtered by what the caller may see).
 Thin: validation by monitoring's mention serializers, writes by tickets.intake.
 """
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +16,8 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,10 +30,17 @@ from monitoring.api.serializers import (
     validate_mentions,
 )
 from monitoring.models import Mention
+from servicedesk import roles
 from servicedesk.api import BatchInvalid
 from tickets import access, intake
 from tickets.api.permissions import MayPushMentions
-from triage.api.serializers import TriagedMentionSerializer
+from tickets.models import Department
+from triage import actions as triage_actions
+from triage.api.serializers import (
+    TriageCorrectionInput,
+    TriageCorrectionResultSerializer,
+    TriagedMentionSerializer,
+)
 from triage.filters import TriagedMentionFilter
 
 MENTION_PUSH = PolymorphicProxySerializer(
@@ -64,6 +75,11 @@ class MentionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     serializer_class = TriagedMentionSerializer
     filterset_class = TriagedMentionFilter
     permission_classes = [IsAuthenticated, MayPushMentions]
+
+    def get_permissions(self) -> list[Any]:
+        if self.action == "triage":  # who may correct is checked in the action (404 first)
+            return [IsAuthenticated()]
+        return super().get_permissions()
 
     def get_queryset(self) -> QuerySet[Mention]:
         return (
@@ -123,3 +139,28 @@ class MentionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         created = any(answer["status"] == "created" for answer in answers)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response({"results": answers} if is_batch else answers[0], status=code)
+
+    @extend_schema(
+        summary="Correct the triage suggestion (any subset of heads) — recorded as labels",
+        request=TriageCorrectionInput,
+        responses={200: TriageCorrectionResultSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="triage")
+    def triage(self, request: Request, pk: str | None = None) -> Response:
+        """CMs, agents and team leads (404 outside the caller's visibility, 400 for bad
+        input, 403 for other roles)."""
+        mention = self.get_object()
+        command = TriageCorrectionInput(data=request.data)
+        command.is_valid(raise_exception=True)
+        if not roles.is_desk_staff(request.user) or roles.is_api_client(request.user):
+            raise PermissionDenied(_("Only CMs, agents and team leads correct suggestions."))
+        labels = dict(command.validated_data)
+        department = labels.get("department")
+        if department and not Department.objects.filter(slug=department).exists():
+            raise serializers.ValidationError({"department": [_("Unknown department.")]})
+        recorded = triage_actions.record_labels(
+            mention, labels, source="correction", actor=request.user, now=timezone.now()
+        )
+        return Response(
+            TriageCorrectionResultSerializer({"mention": mention.pk, "labels": recorded}).data
+        )

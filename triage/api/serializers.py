@@ -1,10 +1,12 @@
 """The `triage` object of every mention in the API (issue 13 §6); null while it is being
 computed."""
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from monitoring.api.serializers import MentionSerializer
-from triage.choices import Route, Tonality
+from servicedesk.api_input import StrictInput
+from triage.choices import HEADS, Route, Tonality
 from triage.models import Suggestion
 
 
@@ -51,3 +53,31 @@ class TriagedMentionSerializer(MentionSerializer):
     class Meta(MentionSerializer.Meta):
         fields = [*MentionSerializer.Meta.fields, "triage"]
         read_only_fields = fields
+
+
+class TriageCorrectionInput(StrictInput):
+    """`POST /api/v1/mentions/{id}/triage/`: any subset of the heads, at least one."""
+
+    route = serializers.ChoiceField(choices=Route.choices, required=False)
+    department = serializers.SlugField(max_length=50, required=False, allow_null=True)
+    tonality = serializers.ChoiceField(choices=Tonality.choices, required=False)
+    relevant = serializers.BooleanField(required=False)
+    abusive = serializers.BooleanField(required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError(
+                {"non_field_errors": [_("Name at least one of: %s.") % ", ".join(HEADS)]}
+            )
+        return attrs
+
+
+class LabelSerializer(serializers.Serializer):
+    head = serializers.CharField(read_only=True)
+    value = serializers.CharField(read_only=True)
+    source = serializers.CharField(read_only=True)
+
+
+class TriageCorrectionResultSerializer(serializers.Serializer):
+    mention = serializers.IntegerField(read_only=True)
+    labels = LabelSerializer(many=True, read_only=True)
