@@ -4,6 +4,7 @@ import importlib
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 
 from servicedesk import roles
 from tickets.tests import factories
@@ -62,6 +63,10 @@ def _reference_data(request: Any) -> None:
     if not SlaPolicy.objects.exists():
         for kind, target_seconds in policies_migration.DEFAULTS.items():
             SlaPolicy.objects.create(kind=kind, target_seconds=target_seconds, warn_percent=80)
+    from triage.models import Rule
+
+    if not Rule.objects.exists():
+        importlib.import_module("triage.migrations.0002_default_rules").install(django_apps, None)
 
 
 def _persona(username: str, *groups: str, **fields: Any) -> Any:

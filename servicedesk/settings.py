@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "guidelines.apps.GuidelinesConfig",
     "knowledge.apps.KnowledgeConfig",
     "staffing.apps.StaffingConfig",
+    "triage.apps.TriageConfig",
 ]
 
 MIDDLEWARE = [
@@ -329,6 +330,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.flag_expired_articles_task",
         "schedule": timedelta(hours=1),
         "options": {"expires": 3500},
+    },
+    "triage.sweep-missing-suggestions": {
+        "task": "triage.tasks.sweep_missing_suggestions_task",
+        "schedule": timedelta(seconds=60),
+        "options": {"expires": 59},
     },
     "tickets.compact-report-facts": {
         "task": "tickets.tasks.compact_report_facts_task",

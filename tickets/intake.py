@@ -44,6 +44,7 @@ from tickets.choices import (
     TicketState,
 )
 from tickets.models import Reply, SlaClock, Ticket, TicketEvent, TicketLink
+from triage import actions as triage_actions
 
 logger = logging.getLogger(__name__)
 
@@ -318,6 +319,11 @@ class _Batch:
             customer_replied(tickets[ticket_id], mention=mention_row, now=self.now)
         if joined:
             enqueue_on_commit(MENTIONS_JOINED_TASK, sorted(joined))
+        # Issue 13: one suggestion per stored mention, in this transaction (rules only, a few
+        # ms per batch); a failure is swallowed in a savepoint and retried by the triage sweep.
+        triage_actions.suggest_in_intake(
+            [inserted[mention.external_id].id for mention in new_mentions], now=self.now
+        )
 
     def _is_live(self, mention: RawMention) -> bool:
         return self.live and self.now - mention.created_at <= self.reopen_window

@@ -42,6 +42,8 @@ from tickets.models import (
     Topic,
 )
 from tickets.tests.factories import ChannelFactory, CustomerFactory, TicketFactory
+from triage import actions as triage_actions
+from triage.models import Suggestion
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +69,7 @@ ACTION_OWNED = [
     Article,
     ArticleProposal,
     SearchLog,
+    Suggestion,
 ]
 
 
@@ -96,6 +99,7 @@ def build_case(number: int, *, cm: Any, agent: Any, other_agent: Any, department
     SlaBreach.objects.create(clock=clock, due_at=clock.due_at, detected_at=timezone.now())
     mention = ticket.mentions.get()
     MentionRevision.objects.create(mention=mention, text="bearbeitet", received_at=timezone.now())
+    triage_actions.suggest_for_mentions([mention.pk], now=timezone.now())
     return ticket
 
 
@@ -431,6 +435,7 @@ LISTED = [
     Channel,
     Customer,
     SocialIdentity,
+    Suggestion,
 ]
 
 

@@ -17,7 +17,13 @@ from servicedesk.api_input import serializer_type_errors
 from servicedesk.tests.apiclient import assert_error, client_for
 from tickets.api.serializers import TRANSITION_INPUTS, ReplyInput
 from tickets.models import SlaPolicy
-from tickets.tests.factories import ChannelFactory, ReplyFactory, TicketFactory, UserFactory
+from tickets.tests.factories import (
+    ChannelFactory,
+    MentionFactory,
+    ReplyFactory,
+    TicketFactory,
+    UserFactory,
+)
 from tickets.tests.knowledge_data import write_library
 
 pytestmark = pytest.mark.django_db
@@ -115,6 +121,7 @@ def objects(db: Any) -> dict[str, str]:
         "{id}:replies": str(reply.pk),
         "{id}:policies": str(SlaPolicy.objects.first().pk),
         "{id}:articles": str(article.pk),
+        "{id}:mentions": str(MentionFactory().pk),
         "{slug}": "bridge",
         "{id}:users": str(user.pk),
     }
@@ -123,7 +130,7 @@ def objects(db: Any) -> dict[str, str]:
 def concrete(path: str, objects: dict[str, Any]) -> str:
     if "{slug}" in path:
         return path.replace("{slug}", objects["{slug}"])
-    for area in ("tickets", "replies", "policies", "articles", "users"):
+    for area in ("tickets", "replies", "policies", "articles", "users", "mentions"):
         if f"/{area}/{{id}}/" in path:
             return path.replace("{id}", objects[f"{{id}}:{area}"])
     return path
@@ -160,7 +167,8 @@ def test_the_schema_table_covers_every_body() -> None:
     assert ("post", "/api/v1/presence/") in covered
     assert ("patch", "/api/v1/routing/") in covered
     assert ("patch", "/api/v1/users/{id}/routing/") in covered
-    assert len(covered) == 14
+    assert ("post", "/api/v1/mentions/{id}/triage/") in covered
+    assert len(covered) == 15
 
 
 def test_values_of_the_right_type_pass_the_check() -> None:

@@ -27,6 +27,7 @@ from servicedesk.errors import (
 from servicedesk.links import is_web_url
 from servicedesk.queue import enqueue_on_commit
 from tickets import access
+from tickets.actions import triage_labels
 from tickets.actions.clocks import stop_response_clocks
 from tickets.actions.events import record_event, require_text
 from tickets.actions.notifications import notify
@@ -39,6 +40,7 @@ from tickets.choices import (
     ReplyStep,
     ReplyVisibility,
     TicketEventKind,
+    TicketState,
 )
 from tickets.models import Reply, Ticket
 from tickets.reply_context import answered_mention
@@ -147,6 +149,8 @@ def create_reply(
     )
     if submit:
         submit_draft(reply, actor=actor, now=now)
+    if ticket.state == TicketState.NEW and kind == ReplyKind.ANSWER:
+        triage_labels.on_cm_answer(mention, actor=actor, now=now)
     return reply
 
 

@@ -4,6 +4,8 @@ through tickets.intake) and read out (filtered by what the caller may see).
 Thin: validation by monitoring's mention serializers, writes by tickets.intake.
 """
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +16,8 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,14 +27,21 @@ from monitoring.api.serializers import (
     MentionBatchResultSerializer,
     MentionInput,
     MentionResultSerializer,
-    MentionSerializer,
     validate_mentions,
 )
-from monitoring.filters import MentionFilter
 from monitoring.models import Mention
+from servicedesk import roles
 from servicedesk.api import BatchInvalid
 from tickets import access, intake
 from tickets.api.permissions import MayPushMentions
+from tickets.models import Department
+from triage import actions as triage_actions
+from triage.api.serializers import (
+    TriageCorrectionInput,
+    TriageCorrectionResultSerializer,
+    TriagedMentionSerializer,
+)
+from triage.filters import TriagedMentionFilter
 
 MENTION_PUSH = PolymorphicProxySerializer(
     component_name="MentionPush",
@@ -51,19 +62,29 @@ def _invalid_body(message: str) -> serializers.ValidationError:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Mentions (filter by channel, time range, ticket)"),
+    list=extend_schema(
+        summary="Mentions with their triage suggestion (filter by channel, time range, ticket, "
+        "suggested_route, tonality, abusive)"
+    ),
+    retrieve=extend_schema(summary="One mention with its triage suggestion"),
 )
-class MentionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """`GET /api/v1/mentions/` and `POST /api/v1/mentions/` (one mention or a batch)."""
+class MentionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """`GET /api/v1/mentions/`, `GET /api/v1/mentions/{id}/` and `POST /api/v1/mentions/`
+    (one mention or a batch)."""
 
-    serializer_class = MentionSerializer
-    filterset_class = MentionFilter
+    serializer_class = TriagedMentionSerializer
+    filterset_class = TriagedMentionFilter
     permission_classes = [IsAuthenticated, MayPushMentions]
+
+    def get_permissions(self) -> list[Any]:
+        if self.action == "triage":  # who may correct is checked in the action (404 first)
+            return [IsAuthenticated()]
+        return super().get_permissions()
 
     def get_queryset(self) -> QuerySet[Mention]:
         return (
             access.visible_mentions(self.request.user)
-            .select_related("channel")
+            .select_related("channel", "triage")
             .order_by("-received_at", "-id")
         )
 
@@ -118,3 +139,28 @@ class MentionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         created = any(answer["status"] == "created" for answer in answers)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response({"results": answers} if is_batch else answers[0], status=code)
+
+    @extend_schema(
+        summary="Correct the triage suggestion (any subset of heads) — recorded as labels",
+        request=TriageCorrectionInput,
+        responses={200: TriageCorrectionResultSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="triage")
+    def triage(self, request: Request, pk: str | None = None) -> Response:
+        """CMs, agents and team leads (404 outside the caller's visibility, 400 for bad
+        input, 403 for other roles)."""
+        mention = self.get_object()
+        command = TriageCorrectionInput(data=request.data)
+        command.is_valid(raise_exception=True)
+        if not roles.is_desk_staff(request.user) or roles.is_api_client(request.user):
+            raise PermissionDenied(_("Only CMs, agents and team leads correct suggestions."))
+        labels = dict(command.validated_data)
+        department = labels.get("department")
+        if department and not Department.objects.filter(slug=department).exists():
+            raise serializers.ValidationError({"department": [_("Unknown department.")]})
+        recorded = triage_actions.record_labels(
+            mention, labels, source="correction", actor=request.user, now=timezone.now()
+        )
+        return Response(
+            TriageCorrectionResultSerializer({"mention": mention.pk, "labels": recorded}).data
+        )

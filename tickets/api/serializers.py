@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from guidelines.models import ReplyTemplate
-from monitoring.api.serializers import BlankableURLField, MentionSerializer
+from monitoring.api.serializers import BlankableURLField
 from monitoring.models import Mention
 from servicedesk.api_input import StrictInput
 from servicedesk.timewindow import DayInput
@@ -29,6 +29,7 @@ from tickets.models import (
     Topic,
 )
 from tickets.transitions import HUMAN_TRANSITIONS, SYSTEM_TRANSITIONS
+from triage.api.serializers import TriagedMentionSerializer
 
 User = get_user_model()
 
@@ -209,7 +210,7 @@ class TicketDetailSerializer(TicketSerializer):
     """A ticket with its conversation, replies, clocks, links and the human transitions the
     caller may perform now (`context["available_transitions"]`)."""
 
-    mentions = MentionSerializer(many=True, read_only=True)
+    mentions = TriagedMentionSerializer(many=True, read_only=True)
     replies = ReplySerializer(many=True, read_only=True)
     clocks = ClockSerializer(many=True, read_only=True)
     links = serializers.SerializerMethodField()

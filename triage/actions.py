@@ -1,0 +1,160 @@
+"""Every write of triage: suggestions for stored mentions, and the sweep that retries missing
+ones. Called by tickets.intake (inside a savepoint, so a failing triage never blocks intake)
+and by triage.tasks."""
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from django.db import transaction
+
+from monitoring.models import Mention
+from triage.choices import HEADS, LabelSource, RuleKind
+from triage.models import Label, Rule, Suggestion
+from triage.rules import RuleBook, suggest
+
+logger = logging.getLogger(__name__)
+REVIEW_HINTS = ("review", "bewertung", "trustpilot", "holidaycheck", "tripadvisor")
+SWEEP_BATCH = 500
+SWEEP_WINDOW = timedelta(days=7)
+_WORD = re.compile(r"\w+")
+
+
+def load_rulebook() -> RuleBook:
+    """The active rules, as the engine reads them (one query)."""
+    book = RuleBook()
+    for rule in Rule.objects.filter(is_active=True).order_by("pk"):
+        pattern = rule.pattern.strip()
+        if not pattern:
+            continue
+        if rule.kind == RuleKind.PRIVATE_DATA:
+            try:
+                book.private_data.append((rule.label or pattern, re.compile(pattern, re.I)))
+            except re.error:
+                logger.warning("triage rule %s is not a valid regular expression", rule.pk)
+        elif rule.kind == RuleKind.DEPARTMENT_KEYWORD:
+            if rule.department:
+                book.departments.setdefault(rule.department, []).append(pattern.lower())
+        else:
+            target = {
+                RuleKind.BRAND: book.brands,
+                RuleKind.INSULT: book.insults,
+                RuleKind.NEGATIVE: book.negative,
+                RuleKind.POSITIVE: book.positive,
+                RuleKind.REQUEST: book.requests,
+                RuleKind.NOISE: book.noise,
+                RuleKind.FAKE_REVIEW: book.fake_review,
+            }[rule.kind]
+            target.append(pattern.lower())
+    return book
+
+
+def _is_review(mention: Mention) -> bool:
+    name = f"{mention.channel.slug} {mention.channel.name} {mention.url}".lower()
+    return any(hint in name for hint in REVIEW_HINTS)
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text.lower())
+    return {tuple(words[i : i + 3]) for i in range(max(len(words) - 2, 1))}
+
+
+def _near_duplicates(mentions: Sequence[Mention]) -> set[int]:
+    """Review mentions whose text nearly equals another author's review on the same channel
+    within a day (Jaccard of word 3-shingles ≥ 0.6)."""
+    flagged: set[int] = set()
+    for mention in mentions:
+        others = Mention.objects.filter(
+            channel_id=mention.channel_id,
+            created_at__gte=mention.created_at - timedelta(days=1),
+            created_at__lte=mention.created_at + timedelta(days=1),
+        ).exclude(author_handle=mention.author_handle)[:50]
+        mine = _shingles(mention.text)
+        for other in others:
+            theirs = _shingles(other.text)
+            if mine and theirs and len(mine & theirs) / len(mine | theirs) >= 0.6:
+                flagged.add(mention.pk)
+                break
+    return flagged
+
+
+def suggest_for_mentions(mention_ids: Iterable[int], *, now: datetime) -> int:
+    """Store a suggestion for each given mention that has none yet; the number stored."""
+    ids = list(mention_ids)
+    if not ids:
+        return 0
+    mentions = list(
+        Mention.objects.filter(pk__in=ids, triage__isnull=True).select_related("channel")
+    )
+    if not mentions:
+        return 0
+    book = load_rulebook()
+    reviews = [mention for mention in mentions if _is_review(mention)]
+    duplicates = _near_duplicates(reviews)
+    rows = []
+    for mention in mentions:
+        result = suggest(
+            mention.text,
+            book,
+            is_review=mention in reviews,
+            is_own_account=mention.is_own_account,
+            near_duplicate=mention.pk in duplicates,
+        )
+        rows.append(Suggestion(mention=mention, created_at=now, **result))
+    Suggestion.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def suggest_in_intake(mention_ids: Sequence[int], *, now: datetime) -> None:
+    """The intake's call: inside a savepoint, and a failure is logged, never raised — the
+    mention stays stored and `sweep_missing_suggestions` retries it."""
+    try:
+        with transaction.atomic():
+            suggest_for_mentions(mention_ids, now=now)
+    except Exception:
+        logger.exception("triage failed for mentions %s; the sweep will retry", mention_ids[:10])
+
+
+def sweep_missing_suggestions(*, now: datetime, limit: int = SWEEP_BATCH) -> int:
+    """Suggest for recent mentions that have none (a failed or lost triage)."""
+    ids = list(
+        Mention.objects.filter(triage__isnull=True, received_at__gte=now - SWEEP_WINDOW)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    with transaction.atomic():
+        return suggest_for_mentions(ids, now=now)
+
+
+def _as_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def record_labels(
+    mention: Mention,
+    labels: dict[str, object],
+    *,
+    source: str,
+    actor: object | None,
+    now: datetime,
+) -> list[Label]:
+    """Record human decisions about `mention` as labels (one per head given); a decision
+    of the same source on the same head replaces the earlier one."""
+    unknown = set(labels) - set(HEADS)
+    if unknown:
+        raise ValueError(f"unknown triage heads: {sorted(unknown)}")
+    if source not in LabelSource.values:
+        raise ValueError(f"unknown label source: {source}")
+    recorded = []
+    for head, value in labels.items():
+        label, _created = Label.objects.update_or_create(
+            mention=mention,
+            head=head,
+            source=source,
+            defaults={"value": _as_value(value), "actor": actor, "created_at": now},
+        )
+        recorded.append(label)
+    return recorded

@@ -1,0 +1,114 @@
+"""Triage: the rules a team lead edits and one suggestion per stored mention.
+
+Suggestions are written by triage.actions only (called by tickets.intake and the sweep).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from triage.choices import LabelSource, Route, RuleKind, Tonality
+
+
+class Rule(models.Model):
+    """One readable cold-start rule: a keyword (or, for personal-data patterns, a regular
+    expression). Every match is shown as a reason on the suggestion."""
+
+    kind = models.CharField(_("kind"), max_length=32, choices=RuleKind.choices)
+    pattern = models.CharField(
+        _("pattern"),
+        max_length=255,
+        help_text=_("A word or phrase (case-insensitive); a regular expression for personal data."),
+    )
+    department = models.SlugField(
+        _("department"), blank=True, help_text=_("Only for department keywords.")
+    )
+    label = models.CharField(_("shown as"), max_length=120, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("triage rule")
+        verbose_name_plural = _("triage rules")
+        ordering = ("kind", "department", "pattern")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("kind", "pattern", "department"), name="triage_rule_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.pattern}"
+
+
+class Suggestion(models.Model):
+    """What triage suggests for one mention; never acts by itself."""
+
+    mention = models.OneToOneField(
+        "monitoring.Mention", on_delete=models.CASCADE, related_name="triage"
+    )
+    relevant = models.BooleanField(_("service-relevant"))
+    route = models.CharField(_("route"), max_length=16, choices=Route.choices)
+    department = models.SlugField(_("department"), blank=True)
+    needs_private_data = models.BooleanField(_("needs private data"))
+    tonality = models.CharField(_("tonality"), max_length=16, choices=Tonality.choices)
+    abusive = models.BooleanField(_("abusive"))
+    fake_review = models.JSONField(_("fake review"), default=dict)
+    language = models.CharField(_("language"), max_length=8)
+    confidence = models.JSONField(_("confidence"), default=dict)
+    reasons = models.JSONField(_("reasons"), default=list)
+    model = models.CharField(_("model"), max_length=64)
+    created_at = models.DateTimeField(_("suggested at"))
+
+    class Meta:
+        verbose_name = _("triage suggestion")
+        verbose_name_plural = _("triage suggestions")
+        indexes = [models.Index(fields=("route", "tonality"), name="triage_sugg_route_tone")]
+
+    def __str__(self) -> str:
+        return f"{self.mention_id}: {self.route}/{self.tonality}"
+
+    def as_api(self) -> dict:
+        """The `triage` object of the mention API (issue 13 §6)."""
+        return {
+            "relevant": self.relevant,
+            "route": self.route,
+            "department": self.department or None,
+            "needs_private_data": self.needs_private_data,
+            "tonality": self.tonality,
+            "abusive": self.abusive,
+            "fake_review": self.fake_review,
+            "language": self.language,
+            "confidence": self.confidence,
+            "reasons": self.reasons,
+            "model": self.model,
+        }
+
+
+class Label(models.Model):
+    """A human triage decision about one head of one mention: the training data of the
+    learned heads. One row per (mention, head, source); a later decision of the same kind
+    replaces the value."""
+
+    mention = models.ForeignKey(
+        "monitoring.Mention", on_delete=models.CASCADE, related_name="triage_labels"
+    )
+    head = models.CharField(_("head"), max_length=32)
+    value = models.CharField(_("value"), max_length=64)  # "true"/"false", a choice, a slug, ""
+    source = models.CharField(_("source"), max_length=16, choices=LabelSource.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded at"))
+
+    class Meta:
+        verbose_name = _("triage label")
+        verbose_name_plural = _("triage labels")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("mention", "head", "source"), name="triage_label_one_per_source"
+            )
+        ]
+        indexes = [models.Index(fields=("created_at",), name="triage_label_created")]
+
+    def __str__(self) -> str:
+        return f"{self.mention_id}.{self.head}={self.value} ({self.source})"
