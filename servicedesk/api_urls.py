@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("monitoring.api.urls")),
     path("", include("tickets.api.urls")),
     path("sla/", include("tickets.api.sla_urls")),
+    path("", include("privacy.api.urls")),
 ]

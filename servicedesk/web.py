@@ -105,6 +105,7 @@ def note_access(
     request: HttpRequest, kind: str, *, customer_ids: Any = (), ticket_id: int | None = None
 ) -> None:
     """Record that `request` showed these customers (kind: "search", "export", …)."""
+    request = getattr(request, "_request", request)  # DRF's Request wraps Django's
     notes = getattr(request, ACCESS_NOTES_ATTRIBUTE, None)
     if notes is None:
         notes = []
