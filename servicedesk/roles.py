@@ -87,6 +87,8 @@ def landing_url_name(user: Any) -> str:
         return "tickets:inbox"
     if is_department_expert(user):
         return "tickets:department_inbox"
+    if is_privacy_officer(user):
+        return "privacy:home"
     if user.is_superuser:
         return "admin:index"
     return "account"
