@@ -12,12 +12,13 @@ ticket must still wait in the Support queue).
 """
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -92,9 +93,7 @@ def run(url: str) -> None:
         print("anton inserts the article's passage and sends the reply for approval")
         anton.fill("#reply-text", "Hallo Paul, das tut uns leid!")
         article.locator("button[data-mode=quote]").click()
-        anton.wait_for_function(
-            "document.getElementById('reply-text').value.includes('Nachforschungsauftrag')"
-        )
+        expect(anton.locator("#reply-text")).to_have_value(re.compile("Nachforschungsauftrag"))
         shot(anton, "04_passage_inserted")
         anton.click("#reply-submit")
         anton.wait_for_load_state()

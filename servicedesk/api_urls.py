@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("tickets.api.urls")),
     path("sla/", include("tickets.api.sla_urls")),
     path("", include("privacy.api.urls")),
+    path("", include("staffing.api.urls")),
 ]

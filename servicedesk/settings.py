@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "guidelines.apps.GuidelinesConfig",
     "knowledge.apps.KnowledgeConfig",
     "privacy.apps.PrivacyConfig",
+    "staffing.apps.StaffingConfig",
 ]
 
 MIDDLEWARE = [
@@ -85,6 +86,7 @@ MIDDLEWARE = [
     "servicedesk.middleware.UserPreferencesMiddleware",
     "servicedesk.middleware.ExpertConfinementMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "staffing.middleware.PresenceActivityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Who saw which customer (issue 15): written after the answer has gone out.
@@ -284,6 +286,7 @@ SPECTACULAR_SETTINGS = {
         "NotificationKindEnum": "tickets.choices.NotificationKind",
         "SlaKindEnum": "tickets.choices.SlaKind",
         "ArticleStatusEnum": "knowledge.choices.ArticleStatus",
+        "PresenceStatusEnum": "staffing.choices.PresenceStatus",
     },
 }
 

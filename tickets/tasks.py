@@ -73,3 +73,17 @@ def poll_channel_task(channel_id: int, lease_until: str | None = None) -> str:
         return "skipped"
     lease = datetime.fromisoformat(lease_until) if lease_until else None
     return polling.poll_channel(channel, now=timezone.now(), lease_until=lease).status
+
+
+@shared_task
+def route_support_task() -> int:
+    """A case joined the Support pool or capacity freed (issue 16): route waiting cases.
+    Safe concurrently: routing locks agent rows and claims cases with SKIP LOCKED."""
+    return actions.route_waiting(now=timezone.now())
+
+
+@shared_task
+def presence_changed_task(user_id: int | None) -> int:
+    """Someone's presence changed (staffing.actions) or routing was switched on (None):
+    give back what a departed agent holds untaken, then route."""
+    return actions.presence_changed(user_id, now=timezone.now())

@@ -113,6 +113,7 @@ _TRANSITIONS = (
         _("Take"),
         (Rule(TicketState.SUPPORT, TicketState.IN_PROGRESS, may_act_as_agent),),
         (Argument("assignee", required=False, lead_only=True),),
+        is_timed=True,  # the assignment's time (tickets.Ticket.assigned_at)
     ),
     Transition(
         "release",

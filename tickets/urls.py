@@ -12,6 +12,7 @@ from tickets.views import (
     queue,
     review,
     search,
+    staffing,
     suggestions,
     ticket,
 )
@@ -96,6 +97,11 @@ urlpatterns = [
     path("knowledge/<int:pk>/history/", knowledge.knowledge_history, name="knowledge_history"),
     path("knowledge/<int:pk>/propose/", knowledge.knowledge_propose, name="knowledge_propose"),
     path("guidelines/", knowledge.guidelines, name="guidelines"),
+    # ---- staffing (issue 16): presence switch, routing, forecast
+    path("presence/", staffing.set_presence, name="set_presence"),
+    path("presence/on-duty/", staffing.on_duty, name="on_duty"),
+    path("staffing/", staffing.staffing_page, name="staffing"),
+    path("staffing/forecast/", staffing.forecast_page, name="staffing_forecast"),
     # ---- team-lead dashboard
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/live/", dashboard.dashboard_live, name="dashboard_live"),

@@ -10,7 +10,7 @@ from servicedesk.api_input import StrictInput
 
 
 class ExportInput(StrictInput):
-    format = serializers.ChoiceField(choices=["json", "html"], default="json")
+    format = serializers.ChoiceField(choices=["json", "html"], required=False)  # default json
 
 
 class ErasureInput(StrictInput):

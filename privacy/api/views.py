@@ -123,7 +123,7 @@ class CustomerExport(APIView):
         data.is_valid(raise_exception=True)
         now = timezone.now()
         note_access(request, AccessKind.EXPORT, customer_ids=[customer.pk])
-        if data.validated_data["format"] == "html":
+        if data.validated_data.get("format", "json") == "html":
             response = StreamingHttpResponse(
                 export.html_chunks(customer, generated_at=now), content_type="text/html"
             )

@@ -2,6 +2,7 @@
 channel secrets never appear in its pages, and its lists do not grow queries per row."""
 
 import json
+from datetime import date, time
 from typing import Any
 
 import pytest
@@ -23,6 +24,8 @@ from monitoring.choices import Platform
 from monitoring.models import Channel, Mention, MentionRevision
 from servicedesk import actions as servicedesk_actions
 from servicedesk.models import Profile
+from staffing import actions as staffing_actions
+from staffing.models import Absence, Shift
 from tickets import actions
 from tickets.choices import ReplyKind, ReplyStatus, ReplyVisibility, SlaKind, TicketState
 from tickets.models import (
@@ -143,6 +146,13 @@ def desk(cm: Any, agent: Any, other_agent: Any, team_lead: Any, expert: Any, dep
     )
     AccessLog.objects.create(
         user_id=agent.pk, kind="customer_page", customer_id=customer.pk, at=timezone.now()
+    )
+    # Staffing (issue 16): routing settings, a shift, an absence with a stand-in.
+    staffing_actions.routing_settings()
+    staffing_actions.staff_member(agent)
+    Shift.objects.create(user=agent, duty="support", weekday=0, starts=time(8), ends=time(12))
+    Absence.objects.create(
+        user=agent, starts_on=date(2026, 8, 3), ends_on=date(2026, 8, 7), stand_in=other_agent
     )
     ChannelFactory(
         slug="bridge",

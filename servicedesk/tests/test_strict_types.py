@@ -18,6 +18,7 @@ from servicedesk.tests.apiclient import assert_error, client_for
 from tickets.api.serializers import TRANSITION_INPUTS, ReplyInput
 from tickets.models import SlaPolicy
 from tickets.tests.factories import ChannelFactory, ReplyFactory, TicketFactory, UserFactory
+from tickets.tests.knowledge_data import write_library
 
 pytestmark = pytest.mark.django_db
 
@@ -107,20 +108,23 @@ def objects(db: Any) -> dict[str, str]:
     ChannelFactory(slug="bridge")
     ticket = TicketFactory()
     reply = ReplyFactory(ticket=ticket)
+    article = write_library(user)["bike"]
     return {
         "user": user,
         "{id}:tickets": str(ticket.pk),
         "{id}:replies": str(reply.pk),
         "{id}:policies": str(SlaPolicy.objects.first().pk),
         "{id}:customers": str(ticket.customer_id),
+        "{id}:articles": str(article.pk),
         "{slug}": "bridge",
+        "{id}:users": str(user.pk),
     }
 
 
 def concrete(path: str, objects: dict[str, Any]) -> str:
     if "{slug}" in path:
         return path.replace("{slug}", objects["{slug}"])
-    for area in ("tickets", "replies", "policies", "customers"):
+    for area in ("tickets", "replies", "policies", "articles", "users", "customers"):
         if f"/{area}/{{id}}/" in path:
             return path.replace("{id}", objects[f"{{id}}:{area}"])
     return path
@@ -153,8 +157,12 @@ def test_the_schema_table_covers_every_body() -> None:
     assert ("post", "/api/v1/mentions/") in covered
     assert ("post", "/api/v1/tickets/{id}/transitions/") in covered
     assert ("patch", "/api/v1/channels/{slug}/") in covered
+    assert ("patch", "/api/v1/articles/{id}/") in covered
+    assert ("post", "/api/v1/presence/") in covered
+    assert ("patch", "/api/v1/routing/") in covered
+    assert ("patch", "/api/v1/users/{id}/routing/") in covered
     assert ("post", "/api/v1/customers/{id}/erasure/") in covered  # issue 15
-    assert len(covered) == 12
+    assert len(covered) == 16
 
 
 def test_values_of_the_right_type_pass_the_check() -> None:

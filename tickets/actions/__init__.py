@@ -99,6 +99,12 @@ from tickets.actions.replies import (
     retry_reply,
     submit_reply,
 )
+from tickets.actions.routing import (
+    presence_changed,
+    return_untaken,
+    route_waiting,
+    routing_sweep,
+)
 from tickets.actions.sweep import (
     SLA_SWEEP_BATCH_SIZE,
     close_unanswered_private_requests,
@@ -130,6 +136,10 @@ TRANSITION_ACTIONS: dict[str, Callable[..., Ticket]] = {
 }
 
 __all__ = [
+    "presence_changed",
+    "return_untaken",
+    "route_waiting",
+    "routing_sweep",
     "SLA_SWEEP_BATCH_SIZE",
     "accept_article_proposal",
     "article_from_answer",

@@ -18,10 +18,17 @@ from servicedesk.errors import (
     StaleState,
     SystemTransitionOnly,
 )
+from servicedesk.queue import enqueue_on_commit
 from servicedesk.sql import bulk_insert
 from tickets.choices import TicketEventKind, TicketState, is_handover
 from tickets.models import Ticket, TicketEvent
 from tickets.transitions import ANSWER_GUARDED, SYSTEM_TRANSITIONS, TIMED_TRANSITIONS
+
+ROUTE_TASK = "tickets.tasks.route_support_task"
+# Leaving these states frees capacity (tickets.actions.routing.LOAD_STATES).
+_LOAD_STATES = frozenset(
+    {TicketState.IN_PROGRESS, TicketState.WAITING_CUSTOMER, TicketState.WAITING_DEPARTMENT}
+)
 
 
 def lock_ticket(ticket: Ticket) -> Ticket:
@@ -171,6 +178,12 @@ def fire_transition(
     record_transition(
         locked, name, from_state=from_state, actor=actor, at=at, note=note, **(event_data or {})
     )
+    if locked.state == TicketState.SUPPORT or (
+        from_state in _LOAD_STATES and locked.state not in _LOAD_STATES
+    ):
+        # A case joined the Support pool, or an agent's capacity freed: route at once
+        # (the routing sweep does the same every few seconds).
+        enqueue_on_commit(ROUTE_TASK)
     if TicketState.RESOLVED in (from_state, locked.state) and from_state != locked.state:
         # The articles used in this case count towards resolved cases while it stays resolved.
         knowledge_actions.record_case_outcome(

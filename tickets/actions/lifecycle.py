@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from servicedesk.errors import DomainError, InvalidArgument, InvalidTransition, NotAllowedForRole
+from staffing import actions as staffing_actions
 from tickets import access, sla
 from tickets.actions.clocks import cancel_running_clocks, refresh_sla_due, start_clock, stop_clock
 from tickets.actions.events import fire_transition, lock_ticket, record_event, require_text
@@ -34,6 +35,7 @@ from tickets.models import SlaClock, Ticket, TicketLink, Topic
 from tickets.reply_context import answered_mention, render_template_text
 
 logger = logging.getLogger(__name__)
+ASSIGNMENT_FIELDS = ["assignee", "assigned_by", "assigned_by_routing", "assigned_at"]
 
 
 @transaction.atomic
@@ -72,9 +74,12 @@ def take_ticket(ticket: Ticket, *, actor: Any, assignee: Any = None) -> Ticket:
         actor=actor,
         at=now,
         assignee=assignee,
-        update_fields=["assignee"],
+        by=actor,
+        update_fields=ASSIGNMENT_FIELDS,
         event_data={"assignee": assignee.pk},
     )
+    # Ticket before agent row, as everywhere: routing counts this case from now on.
+    staffing_actions.lock_member(assignee.pk)
     if assignee.pk != actor.pk:
         notify(
             [assignee],
@@ -99,8 +104,11 @@ def reassign_ticket(ticket: Ticket, *, actor: Any, assignee: Any) -> Ticket:
         raise InvalidTransition(_("Only an assigned open ticket can be reassigned."))
     previous = ticket.assignee_id
     ticket.assignee = assignee
+    ticket.assigned_by = actor
+    ticket.assigned_by_routing = False
+    ticket.assigned_at = now
     ticket.updated_at = now
-    ticket.save(update_fields=["assignee", "updated_at"])
+    ticket.save(update_fields=[*ASSIGNMENT_FIELDS, "updated_at"])
     record_event(
         ticket,
         TicketEventKind.REASSIGN,
@@ -125,7 +133,7 @@ def release_ticket(ticket: Ticket, *, actor: Any, reason: str) -> Ticket:
     reason = require_text(reason, "reason")
     now = timezone.now()
     ticket, _from = fire_transition(
-        ticket, "release", actor=actor, at=now, note=reason, update_fields=["assignee"]
+        ticket, "release", actor=actor, at=now, note=reason, update_fields=ASSIGNMENT_FIELDS
     )
     return ticket
 

@@ -16,7 +16,6 @@ from django_fsm import ConcurrentTransition, can_proceed
 
 from knowledge import actions as knowledge_actions
 from monitoring.adapters import adapter_for
-from servicedesk import roles
 from servicedesk.errors import (
     InvalidArgument,
     InvalidTransition,
@@ -30,6 +29,7 @@ from tickets import access
 from tickets.actions.clocks import stop_response_clocks
 from tickets.actions.events import record_event, require_text
 from tickets.actions.notifications import notify
+from tickets.actions.review_routing import request_review
 from tickets.choices import (
     OPEN_STATES,
     NotificationKind,
@@ -182,22 +182,7 @@ def submit_draft(reply: Reply, *, actor: Any, now: datetime) -> Reply:
         step=ReplyStep.SUBMITTED if needs_review else ReplyStep.APPROVED,
     )
     if needs_review:
-        reviewers = [
-            user
-            for user in User.objects.filter(
-                groups__name__in=roles.STAFF_GROUPS, is_active=True
-            ).distinct()
-            if user.pk != reply.author_id and access.is_asked_to_review(user)
-        ]
-        notify(
-            reviewers,
-            NotificationKind.REVIEW_REQUEST,
-            ticket=reply.ticket,
-            at=now,
-            dedupe_key=f"review:{reply.pk}:{now.isoformat()}",
-            text=_("A reply on ticket #%(ticket)s waits for review.") % {"ticket": reply.ticket_id},
-            reply=reply.pk,
-        )
+        request_review(reply, now=now)
     elif reply.next_attempt_at is not None:
         enqueue_on_commit(SEND_REPLY_TASK, reply.pk)
     return reply

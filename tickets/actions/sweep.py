@@ -29,6 +29,7 @@ from tickets.actions.notifications import (
     notify,
     users_in_group,
 )
+from tickets.actions.routing import routing_sweep
 from tickets.choices import (
     STAGE_OF_STATE,
     NotificationKind,
@@ -47,11 +48,13 @@ def first_ids(queryset: Any) -> list[int]:
 
 
 def run_sweeps(*, now: datetime) -> int:
-    """The SLA sweep, the Wiedervorlage sweep and the auto-close sweep, in this order.
-    Returns how many warnings, breaches and transitions they recorded."""
+    """The SLA sweep, the Wiedervorlage sweep, the auto-close sweep and the routing sweep
+    (presence from inactivity, issue 16), in this order. Returns how many warnings,
+    breaches, transitions and presence changes they recorded."""
     recorded = enforce_sla(now=now)
     recorded += fire_due_resubmissions(now=now)
     recorded += close_unanswered_private_requests(now=now)
+    recorded += routing_sweep(now=now)
     return recorded
 
 

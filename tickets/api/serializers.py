@@ -157,6 +157,10 @@ class TicketSerializer(serializers.ModelSerializer):
     channel = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     customer = CustomerRefSerializer(read_only=True)
     assignee = UserRefSerializer(read_only=True, allow_null=True)
+    assigned_by = serializers.SerializerMethodField(
+        help_text='"routing" when routing assigned the ticket, else the assigning user\'s '
+        "username; null when unassigned"
+    )
     topic = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
     dismiss_reason = serializers.ChoiceField(
         choices=DismissReason.choices, allow_blank=True, read_only=True
@@ -172,6 +176,8 @@ class TicketSerializer(serializers.ModelSerializer):
             "channel",
             "customer",
             "assignee",
+            "assigned_by",
+            "assigned_at",
             "is_private",
             "preview",
             "mention_count",
@@ -190,6 +196,13 @@ class TicketSerializer(serializers.ModelSerializer):
             "follow_up_due_at",
         ]
         read_only_fields = fields
+
+    def get_assigned_by(self, ticket: Ticket) -> str | None:
+        if ticket.assignee_id is None:
+            return None
+        if ticket.assigned_by_routing:
+            return "routing"
+        return ticket.assigned_by.get_username() if ticket.assigned_by_id else None
 
 
 class TicketDetailSerializer(TicketSerializer):

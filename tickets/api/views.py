@@ -53,7 +53,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_queryset(self) -> QuerySet[Ticket]:
         return (
             access.visible_tickets(self.request.user)
-            .select_related("channel", "customer", "assignee", "topic")
+            .select_related("channel", "customer", "assignee", "assigned_by", "topic")
             .order_by("-opened_at", "-id")
         )
 

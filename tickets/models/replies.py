@@ -62,6 +62,18 @@ class Reply(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         related_name="reviewed_replies",
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # Review routing (issue 16): asked first (the on-duty reviewer), and when the request
+    # goes to every reviewer if still not approved (a share of the remaining SLA time).
+    review_requested_from = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("review asked of"),
+    )
+    review_escalate_at = models.DateTimeField(null=True, blank=True)
+    review_escalated_at = models.DateTimeField(null=True, blank=True)
     review_comment = models.TextField(_("review comment"), blank=True)
     created_at = models.DateTimeField(_("created at"))
     updated_at = models.DateTimeField(_("updated at"))
@@ -86,6 +98,11 @@ class Reply(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
                 fields=["submitted_at"],
                 name="reply_review_queue",
                 condition=Q(status=ReplyStatus.PENDING_REVIEW),
+            ),
+            models.Index(
+                fields=["review_escalate_at"],
+                name="reply_review_escalation",
+                condition=Q(status=ReplyStatus.PENDING_REVIEW, review_escalated_at__isnull=True),
             ),
             models.Index(
                 fields=["next_attempt_at"],

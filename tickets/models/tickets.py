@@ -116,6 +116,18 @@ class Ticket(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         related_name="assigned_tickets",
         verbose_name=_("assignee"),
     )
+    # Who made the assignee the owner: a person (take, reassign), or routing
+    # (assigned_by_routing, issue 16: tickets.actions.routing).
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("assigned by"),
+    )
+    assigned_by_routing = models.BooleanField(_("assigned by routing"), default=False)
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
     priority = models.CharField(
         _("priority"), max_length=16, choices=Priority.choices, default=Priority.NORMAL
     )
@@ -208,12 +220,19 @@ class Ticket(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         pass
 
     @fsm_rules(state, "take")
-    def take(self, *, assignee: Any) -> None:
+    def take(self, *, assignee: Any, at: datetime, by: Any = None) -> None:
+        """`by` is the person who assigned (None: routing)."""
         self.assignee = assignee
+        self.assigned_by = by
+        self.assigned_by_routing = by is None
+        self.assigned_at = at
 
     @fsm_rules(state, "release")
     def release(self) -> None:
         self.assignee = None
+        self.assigned_by = None
+        self.assigned_by_routing = False
+        self.assigned_at = None
 
     @fsm_rules(state, "request_private_data")
     def request_private_data(self) -> None:

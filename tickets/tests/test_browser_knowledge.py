@@ -3,9 +3,11 @@ the parcel article and a past answer offered next to the composer, inserts the a
 passage with one click (knowledge.js, no inline script), and sends the draft for approval
 with the insertion attached."""
 
+import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from knowledge.models import ArticleUse
 from tickets.choices import ReplyStatus, TicketState
@@ -45,9 +47,7 @@ def test_an_agent_inserts_the_offered_article_into_the_draft_and_sends_it(
     assert page.is_visible(f"#suggestions-body [data-answer='{past.pk}']")
     page.fill("#reply-text", "Hallo Erika,")
     page.click(f"[data-article='{article.pk}'] button[data-mode=quote]")
-    page.wait_for_function(
-        "document.getElementById('reply-text').value.includes('Nachforschungsauftrag')"
-    )
+    expect(page.locator("#reply-text")).to_have_value(re.compile("Nachforschungsauftrag"))
     screenshot(page, "knowledge_01_composer_with_suggestions")
     page.click("#reply-submit")
     page.wait_for_load_state()
