@@ -60,6 +60,15 @@ def _reference_data(request: Any) -> None:
                         content_type__app_label=app_label, codename=f"{action}_{model}"
                     )
                 )
+    if not Group.objects.filter(name=roles.PRIVACY_OFFICER).exists():
+        privacy_migration = importlib.import_module("privacy.migrations.0002_privacy_officer_group")
+        group = Group.objects.create(name=roles.PRIVACY_OFFICER)
+        for app_label, action, model in privacy_migration.PERMISSIONS:
+            group.permissions.add(
+                Permission.objects.get(
+                    content_type__app_label=app_label, codename=f"{action}_{model}"
+                )
+            )
     if not SlaPolicy.objects.exists():
         for kind, target_seconds in policies_migration.DEFAULTS.items():
             SlaPolicy.objects.create(kind=kind, target_seconds=target_seconds, warn_percent=80)
@@ -91,6 +100,11 @@ def other_agent(db: Any) -> Any:
 @pytest.fixture
 def team_lead(db: Any) -> Any:
     return _persona("team_lead", roles.TEAM_LEAD, first_name="Tina")
+
+
+@pytest.fixture
+def privacy_officer(db: Any) -> Any:
+    return _persona("pia", roles.PRIVACY_OFFICER)
 
 
 @pytest.fixture

@@ -6,5 +6,6 @@ urlpatterns = [
     path("", include("monitoring.api.urls")),
     path("", include("tickets.api.urls")),
     path("sla/", include("tickets.api.sla_urls")),
+    path("", include("privacy.api.urls")),
     path("", include("staffing.api.urls")),
 ]

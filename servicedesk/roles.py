@@ -9,8 +9,16 @@ SUPPORT_AGENT = "support_agent"
 TEAM_LEAD = "team_lead"
 DEPARTMENT_EXPERT = "department_expert"
 API_CLIENT = "api_client"
+PRIVACY_OFFICER = "privacy_officer"  # Datenschutz (issue 15; group from privacy/0002)
 
-ALL_GROUPS = (COMMUNITY_MANAGER, SUPPORT_AGENT, TEAM_LEAD, DEPARTMENT_EXPERT, API_CLIENT)
+ALL_GROUPS = (
+    COMMUNITY_MANAGER,
+    SUPPORT_AGENT,
+    TEAM_LEAD,
+    DEPARTMENT_EXPERT,
+    API_CLIENT,
+    PRIVACY_OFFICER,
+)
 STAFF_GROUPS = (COMMUNITY_MANAGER, SUPPORT_AGENT, TEAM_LEAD)
 
 
@@ -45,6 +53,10 @@ def is_department_expert(user: Any) -> bool:
     return in_group(user, DEPARTMENT_EXPERT)
 
 
+def is_privacy_officer(user: Any) -> bool:
+    return in_group(user, PRIVACY_OFFICER)
+
+
 def is_api_client(user: Any) -> bool:
     return in_group(user, API_CLIENT)
 
@@ -75,6 +87,8 @@ def landing_url_name(user: Any) -> str:
         return "tickets:inbox"
     if is_department_expert(user):
         return "tickets:department_inbox"
+    if is_privacy_officer(user):
+        return "privacy:home"
     if user.is_superuser:
         return "admin:index"
     return "account"

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "tickets.apps.TicketsConfig",
     "guidelines.apps.GuidelinesConfig",
     "knowledge.apps.KnowledgeConfig",
+    "privacy.apps.PrivacyConfig",
     "staffing.apps.StaffingConfig",
     "triage.apps.TriageConfig",
 ]
@@ -89,6 +90,8 @@ MIDDLEWARE = [
     "staffing.middleware.PresenceActivityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Who saw which customer (issue 15): written after the answer has gone out.
+    "privacy.middleware.AccessAuditMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into our lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -231,6 +234,9 @@ RECOVERY_CODE_COUNT = 10
 
 # Secrets at rest (channel credentials, webhook secrets) are encrypted with this key.
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
+# Key of the keyed hash (HMAC-SHA256) that recognises erased posts; derived from SECRET_KEY if
+# empty. Keep it stable: a new key forgets which posts were erased.
+PRIVACY_HASH_KEY = os.environ.get("PRIVACY_HASH_KEY", "")
 
 # E-mail
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
@@ -335,6 +341,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "triage.tasks.sweep_missing_suggestions_task",
         "schedule": timedelta(seconds=60),
         "options": {"expires": 59},
+    },
+    "privacy.apply-retention": {
+        "task": "privacy.tasks.apply_retention_task",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3500},
+    },
+    "privacy.resume-erasures": {
+        "task": "privacy.tasks.resume_erasures_task",
+        "schedule": timedelta(minutes=5),
+        "options": {"expires": 290},
     },
     "tickets.compact-report-facts": {
         "task": "tickets.tasks.compact_report_facts_task",

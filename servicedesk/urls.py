@@ -41,6 +41,7 @@ urlpatterns = [
     path("accounts/two-factor/", views.two_factor_verify, name="two_factor_verify"),
     path("account/two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
     path("account/two-factor/qr.svg", views.two_factor_qr, name="two_factor_qr"),
+    path("privacy/", include("privacy.urls")),
     path("", include("tickets.urls")),
 ]
 

@@ -93,3 +93,22 @@ def secret_answer(response: HttpResponse) -> HttpResponse:
     `Cache-Control: no-store` (with no-cache, must-revalidate, private and max-age=0)."""
     add_never_cache_headers(response)
     return response
+
+
+# Access audit (issue 15): a view notes which customers and tickets it showed; the privacy
+# app's middleware writes the notes in one INSERT after the answer went out. Pages whose URL
+# names the customer or ticket (customer page, ticket page) are noted by the middleware.
+ACCESS_NOTES_ATTRIBUTE = "_access_notes"
+
+
+def note_access(
+    request: HttpRequest, kind: str, *, customer_ids: Any = (), ticket_id: int | None = None
+) -> None:
+    """Record that `request` showed these customers (kind: "search", "export", …)."""
+    request = getattr(request, "_request", request)  # DRF's Request wraps Django's
+    notes = getattr(request, ACCESS_NOTES_ATTRIBUTE, None)
+    if notes is None:
+        notes = []
+        setattr(request, ACCESS_NOTES_ATTRIBUTE, notes)
+    for customer_id in customer_ids or (None,):
+        notes.append((kind, customer_id, ticket_id))

@@ -75,6 +75,8 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     # Olga works in English: the interface language is a per-user preference.
     DemoUser(_("Support agent"), "olga", "Olga", "Petrović", roles.SUPPORT_AGENT, language="en"),
     DemoUser(_("Team lead"), "tina", "Tina", "Hoffmann", roles.TEAM_LEAD),
+    # Confirms erasures that tina requests (issue 15: four eyes on every erasure).
+    DemoUser(_("Privacy officer"), "paula", "Paula", "Richter", roles.PRIVACY_OFFICER),
     DemoUser(
         _("Department expert (billing)"),
         "berta",

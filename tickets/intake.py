@@ -24,6 +24,7 @@ from crm import actions as crm_actions
 from crm.actions import AuthorKey
 from crm.models import SocialIdentity
 from monitoring import actions as monitoring_actions
+from monitoring import suppression
 from monitoring.actions import StoredMention
 from monitoring.adapters.base import RawMention
 from monitoring.models import Channel, Mention
@@ -137,6 +138,23 @@ class _Batch:
     # ------------------------------------------------------------------ steps
 
     def run(self) -> list[IntakeResult]:
+        # An erased person's post delivered again is answered as the duplicate of its
+        # tombstone and stored nowhere (issue 15; privacy registers the check).
+        erased = suppression.suppressed(self.channel, [m.external_id for m in self.mentions])
+        if erased:
+            wanted = [m for m in self.mentions if m.external_id not in erased]
+            results = {
+                external_id: IntakeResult(mention_id, ticket_id, DUPLICATE)
+                for external_id, (mention_id, ticket_id) in erased.items()
+            }
+            everything, self.mentions = self.mentions, wanted
+            stored = {id(m): r for m, r in zip(wanted, self._store(), strict=True)}
+            return [stored.get(id(m)) or results[m.external_id] for m in everything]
+        return self._store()
+
+    def _store(self) -> list[IntakeResult]:
+        if not self.mentions:
+            return []
         platform = self.channel.identity_platform
         crm_actions.lock_identity_keys(platform, [_author_key(m) for m in self.mentions])
         identities = self._resolve_identities()

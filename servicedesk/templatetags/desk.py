@@ -42,6 +42,7 @@ def user_roles(user: Any) -> dict[str, bool]:
         "cm": roles.is_community_manager(user),
         "agent": roles.is_support_agent(user),
         "lead": roles.is_team_lead(user),
+        "privacy": roles.is_team_lead(user) or roles.is_privacy_officer(user),
         "expert": roles.is_department_expert(user),
         "staff": roles.is_desk_staff(user) or bool(getattr(user, "is_superuser", False)),
     }

@@ -142,6 +142,15 @@ def desk(cm: Any, agent: Any, other_agent: Any, team_lead: Any, expert: Any, dep
         tags=[], product="", public_url="",
     )  # fmt: skip
     knowledge_actions.record_search(actor=agent, query="nichts", result_count=0)
+    # issue 15: an erasure request and an access audit entry (retention policies: migration)
+    from privacy.models import AccessLog, ErasureRequest
+
+    ErasureRequest.objects.create(
+        customer=customer, requested_by=team_lead, requested_at=timezone.now()
+    )
+    AccessLog.objects.create(
+        user_id=agent.pk, kind="customer_page", customer_id=customer.pk, at=timezone.now()
+    )
     # Staffing (issue 16): routing settings, a shift, an absence with a stand-in.
     staffing_actions.routing_settings()
     staffing_actions.staff_member(agent)

@@ -148,6 +148,7 @@ def test_seed_demo_prints_a_working_login_for_every_role() -> None:
     assert groups[roles.COMMUNITY_MANAGER] == {"clara"}
     assert groups[roles.SUPPORT_AGENT] == {"anton", "olga"}
     assert groups[roles.TEAM_LEAD] == {"tina"}
+    assert groups[roles.PRIVACY_OFFICER] == {"paula"}
     assert groups[roles.API_CLIENT] == {"demo-bridge"}
     assert len(groups[roles.DEPARTMENT_EXPERT]) == 5
 

@@ -35,7 +35,7 @@ from django.views.decorators.http import require_GET
 from crm.models import Customer, SocialIdentity, normalise_handle
 from monitoring.models import Channel, Mention
 from servicedesk.timewindow import DayField
-from servicedesk.web import desk_staff_required
+from servicedesk.web import desk_staff_required, note_access
 from tickets.choices import TicketState
 from tickets.models import Reply, Ticket, TicketNote
 
@@ -215,6 +215,13 @@ def search(request: HttpRequest) -> HttpResponse:
         customer_page = Paginator(customers, CUSTOMER_PAGE_SIZE).get_page(
             request.GET.get("customer_page")
         )
+        shown = list(customer_page.object_list)
+        # Who saw which customer (issue 15): the customers found and the tickets' customers.
+        note_access(
+            request,
+            "search",
+            customer_ids=sorted({c.pk for c in shown} | {t.customer_id for t in tickets}),
+        )
         query_string = request.GET.copy()
         query_string.pop("page", None)
         query_string.pop("customer_page", None)
@@ -224,7 +231,7 @@ def search(request: HttpRequest) -> HttpResponse:
             page=page,
             tickets=tickets,
             customer_page=customer_page,
-            customers=list(customer_page.object_list),
+            customers=shown,
             query_string=query_string.urlencode(),
         )
     # Invalid filters (a date outside the desk's window, a reversed range) are a form error.
