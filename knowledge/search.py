@@ -403,13 +403,19 @@ def index_scans() -> Iterator[None]:
         yield  # already inside (a search counts and picks its candidates in one go)
         return
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('enable_seqscan', 'off', true)")
+        cursor.execute(
+            "SELECT set_config('enable_seqscan', 'off', true),"
+            " set_config('enable_indexscan', 'off', true)"
+        )
         _planning.on_indexes = True
         try:
             yield
         finally:
             _planning.on_indexes = False
-            cursor.execute("SELECT set_config('enable_seqscan', 'on', true)")
+            cursor.execute(
+                "SELECT set_config('enable_seqscan', 'on', true),"
+                " set_config('enable_indexscan', 'on', true)"
+            )
 
 
 def count_matches(
@@ -446,9 +452,13 @@ def matching(
     if matches > RANK_CANDIDATES:
         text = _condition(query, match_all=match_all, field="search_vector", focus=True) or text
     with index_scans():
-        candidates = set(articles.filter(text).values_list("pk", flat=True)[:RANK_CANDIDATES])
+        candidates = set(
+            articles.filter(text).order_by().values_list("pk", flat=True)[:RANK_CANDIDATES]
+        )
         if title is not None:
-            candidates.update(articles.filter(title).values_list("pk", flat=True)[:RANK_CANDIDATES])
+            candidates.update(
+                articles.filter(title).order_by().values_list("pk", flat=True)[:RANK_CANDIDATES]
+            )
     whens = [
         When(language=language, then=_rank(query, language, match_all=match_all))
         for language, terms in query.terms.items()
