@@ -17,9 +17,13 @@ How a query becomes a tsquery, per article language (German articles are stemmed
 
 The score is ts_rank over the article's weighted vector (title A, tags and product B, text D)
 for all the stems, plus ts_rank for the query's own stems only, so an exact word outranks a
-neighbour. Snippets are ts_headline on the article's plain text. Queries use the GIN index
-on `search_vector` and, for the word list, the trigram GiST index: a search reads only the
-matching articles (see bench/knowledge.py for the figures at 100,000 articles).
+neighbour. Snippets are ts_headline on the article's plain text, for the shown page only.
+
+A search is five statements, whatever its words: the terms of all languages (the word
+list's trigram GiST index), the count and the candidates together (`candidates`: the
+per-language GIN indexes' bitmaps, each part stopping at its LIMIT), the page's count and
+its ranked rows (ts_rank over at most 2 × RANK_CANDIDATES candidates) and the page's
+snippets. See bench/knowledge.py for the figures at 100,000 articles.
 """
 
 import re
@@ -436,7 +440,11 @@ def candidates(articles: QuerySet[Any], query: ArticleQuery, *, match_all: bool)
     if text is None:
         return Candidates(matches=0, ids=())
     parts = _ids(articles, text, "match", MATCH_COUNT_LIMIT + 1)
-    focus = _condition(query, match_all=match_all, field="search_vector", focus=True)
+    # The rarest words stand apart from all only in a search of more than FOCUS_TERMS words
+    # (a mention's text); their frequencies are read (and cached) for those only.
+    focus = None
+    if any(len(query.known_terms(language)) > FOCUS_TERMS for language in query.terms):
+        focus = _condition(query, match_all=match_all, field="search_vector", focus=True)
     if focus is not None and focus != text:
         parts = parts.union(_ids(articles, focus, "focus", RANK_CANDIDATES), all=True)
     title = _condition(query, match_all=match_all, field="title_vector")
