@@ -439,33 +439,61 @@ def candidates(articles: QuerySet[Any], query: ArticleQuery, *, match_all: bool)
     text = _condition(query, match_all=match_all, field="search_vector")
     if text is None:
         return Candidates(matches=0, ids=())
-    parts = _ids(articles, text, "match", MATCH_COUNT_LIMIT + 1)
     # The rarest words stand apart from all only in a search of more than FOCUS_TERMS words
     # (a mention's text); their frequencies are read (and cached) for those only.
     focus = None
     if any(len(query.known_terms(language)) > FOCUS_TERMS for language in query.terms):
         focus = _condition(query, match_all=match_all, field="search_vector", focus=True)
-    if focus is not None and focus != text:
-        parts = parts.union(_ids(articles, focus, "focus", RANK_CANDIDATES), all=True)
+        if focus == text:
+            focus = None
     title = _condition(query, match_all=match_all, field="title_vector")
-    if title is not None:
-        parts = parts.union(_ids(articles, title, "title", RANK_CANDIDATES), all=True)
-    sql, params = parts.query.sql_with_params()
     with connection.cursor() as cursor:
-        statement = cursor.mogrify(sql, params)
-        cursor.execute(
-            "SELECT kind, id FROM knowledge_on_indexes(%s)",
-            [statement.decode() if isinstance(statement, bytes) else statement],
-        )
+
+        def literal(part: QuerySet[Any]) -> str:
+            sql, params = part.query.sql_with_params()
+            statement = cursor.mogrify(sql, params)
+            return statement.decode() if isinstance(statement, bytes) else statement
+
+        match = literal(_ids(articles, text, "match", MATCH_COUNT_LIMIT + 1))
+        titles = f" UNION ALL ({literal(_ids(articles, title, 'title', RANK_CANDIDATES))})"
+        titles = titles if title is not None else ""
+        if focus is None:
+            statement = f"({match}){titles}"
+        elif match_all:
+            focused = literal(_ids(articles, focus, "focus", RANK_CANDIDATES))
+            statement = f"({match}) UNION ALL ({focused}){titles}"
+        else:
+            # Any word: the rarest words' matches and the title matches are among all
+            # matches, so when more than RANK_CANDIDATES have either, all are more than
+            # that too and are not read (the one-time filter skips that part: a mention's
+            # everyday words match most articles, whose bitmap costs more than the rest).
+            focused = literal(_ids(articles, focus, "focus", RANK_CANDIDATES + 1))
+            bound = RANK_CANDIDATES + 1 if title is not None else 0
+            titled = (
+                literal(_ids(articles, title, "title", bound))
+                if title is not None
+                else "SELECT 'title'::text AS kind, 0::bigint AS pk WHERE false"
+            )
+            statement = (
+                f"WITH focus AS MATERIALIZED ({focused}), titles AS MATERIALIZED ({titled})"
+                " SELECT kind, pk FROM focus UNION ALL SELECT kind, pk FROM titles"
+                f" UNION ALL SELECT kind, pk FROM ({match}) AS every"
+                f" WHERE (SELECT count(*) FROM focus) <= {RANK_CANDIDATES:d}"
+                f" AND (SELECT count(*) FROM titles) <= {RANK_CANDIDATES:d}"
+            )
+        cursor.execute("SELECT kind, id FROM knowledge_on_indexes(%s)", [statement])
         rows = cursor.fetchall()
     found: dict[str, list[int]] = {"match": [], "focus": [], "title": []}
     for kind, pk in rows:
         found[kind].append(pk)
     matches = len(found["match"])
+    if max(len(found["focus"]), len(found["title"])) > RANK_CANDIDATES:  # then all are more
+        matches = MATCH_COUNT_LIMIT + 1
     text_ids = found["match"][:RANK_CANDIDATES]
     if matches > RANK_CANDIDATES and found["focus"]:
-        text_ids = found["focus"]
-    return Candidates(matches=matches, ids=tuple(sorted({*text_ids, *found["title"]})))
+        text_ids = found["focus"][:RANK_CANDIDATES]
+    title_ids = found["title"][:RANK_CANDIDATES]
+    return Candidates(matches=matches, ids=tuple(sorted({*text_ids, *title_ids})))
 
 
 def matching(

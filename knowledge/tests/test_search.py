@@ -223,3 +223,22 @@ def test_a_search_is_a_constant_number_of_statements(
         assert result.articles.count() == len(page)
         search.annotate_page(page, result.query)
     assert page[0].snippet
+
+
+def test_more_title_matches_than_candidates_cap_the_count_of_a_long_text(
+    team_lead: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "RANK_CANDIDATES", 2)
+    monkeypatch.setattr(search, "MATCH_COUNT_LIMIT", 2)
+    monkeypatch.setattr(search, "FOCUS_TERMS", 1)
+    monkeypatch.setattr(search, "lexeme_frequencies", lambda: {"paket": 0.9})
+    for number in range(3):
+        write(team_lead, f"Paket {number}", "Ein Hinweis.")
+    rare = write(team_lead, "Zustellung", "Der Abholcode liegt in der Filiale.")
+
+    chosen = search.candidates(
+        Article.objects.all(), search.build_query("Paket Abholcode"), match_all=False
+    )
+    # Three titles have "Paket": more match than are ranked, without counting the text.
+    assert chosen.matches == search.MATCH_COUNT_LIMIT + 1
+    assert rare.pk in chosen.ids and len(chosen.ids) == 3  # the rarest word's + 2 titles
