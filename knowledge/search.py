@@ -34,6 +34,7 @@ from typing import Any
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -446,41 +447,42 @@ def candidates(articles: QuerySet[Any], query: ArticleQuery, *, match_all: bool)
         focus = _condition(query, match_all=match_all, field="search_vector", focus=True)
         if focus == text:
             focus = None
-    title = _condition(query, match_all=match_all, field="title_vector")
+    # The same words as the text's: a title condition whenever there is a text one.
+    title = _condition(query, match_all=match_all, field="title_vector") or text
     with connection.cursor() as cursor:
 
-        def literal(part: QuerySet[Any]) -> str:
-            sql, params = part.query.sql_with_params()
+        def literal(condition: Q, kind: str, limit: int) -> str:
+            sql, params = _ids(articles, condition, kind, limit).query.sql_with_params()
             statement = cursor.mogrify(sql, params)
             return statement.decode() if isinstance(statement, bytes) else statement
 
-        match = literal(_ids(articles, text, "match", MATCH_COUNT_LIMIT + 1))
-        titles = f" UNION ALL ({literal(_ids(articles, title, 'title', RANK_CANDIDATES))})"
-        titles = titles if title is not None else ""
-        if focus is None:
-            statement = f"({match}){titles}"
-        elif match_all:
-            focused = literal(_ids(articles, focus, "focus", RANK_CANDIDATES))
-            statement = f"({match}) UNION ALL ({focused}){titles}"
-        else:
-            # Any word: the rarest words' matches and the title matches are among all
-            # matches, so when more than RANK_CANDIDATES have either, all are more than
-            # that too and are not read (the one-time filter skips that part: a mention's
-            # everyday words match most articles, whose bitmap costs more than the rest).
-            focused = literal(_ids(articles, focus, "focus", RANK_CANDIDATES + 1))
-            bound = RANK_CANDIDATES + 1 if title is not None else 0
-            titled = (
-                literal(_ids(articles, title, "title", bound))
-                if title is not None
-                else "SELECT 'title'::text AS kind, 0::bigint AS pk WHERE false"
-            )
-            statement = (
-                f"WITH focus AS MATERIALIZED ({focused}), titles AS MATERIALIZED ({titled})"
-                " SELECT kind, pk FROM focus UNION ALL SELECT kind, pk FROM titles"
-                f" UNION ALL SELECT kind, pk FROM ({match}) AS every"
-                f" WHERE (SELECT count(*) FROM focus) <= {RANK_CANDIDATES:d}"
-                f" AND (SELECT count(*) FROM titles) <= {RANK_CANDIDATES:d}"
-            )
+        try:
+            match = literal(text, "match", MATCH_COUNT_LIMIT + 1)
+            if focus is None:
+                titled = literal(title, "title", RANK_CANDIDATES)
+                statement = f"({match}) UNION ALL ({titled})"
+            elif match_all:
+                focused = literal(focus, "focus", RANK_CANDIDATES)
+                titled = literal(title, "title", RANK_CANDIDATES)
+                statement = f"({match}) UNION ALL ({focused}) UNION ALL ({titled})"
+            else:
+                # Any word: the rarest words' matches and the title matches are among all
+                # matches, so when more than RANK_CANDIDATES have either, all are more
+                # than that too and are not read (the one-time filter skips that part: a
+                # mention's everyday words match most articles, whose bitmap costs more
+                # than the rest of the search).
+                focused = literal(focus, "focus", RANK_CANDIDATES + 1)
+                titled = literal(title, "title", RANK_CANDIDATES + 1)
+                statement = (
+                    f"WITH focus AS MATERIALIZED ({focused}),"
+                    f" titles AS MATERIALIZED ({titled})"
+                    " SELECT kind, pk FROM focus UNION ALL SELECT kind, pk FROM titles"
+                    f" UNION ALL SELECT kind, pk FROM ({match}) AS every"
+                    f" WHERE (SELECT count(*) FROM focus) <= {RANK_CANDIDATES:d}"
+                    f" AND (SELECT count(*) FROM titles) <= {RANK_CANDIDATES:d}"
+                )
+        except EmptyResultSet:  # `articles` is none()
+            return Candidates(matches=0, ids=())
         cursor.execute("SELECT kind, id FROM knowledge_on_indexes(%s)", [statement])
         rows = cursor.fetchall()
     found: dict[str, list[int]] = {"match": [], "focus": [], "title": []}
