@@ -89,6 +89,18 @@ class ConsentQuerySet(models.QuerySet["Consent"]):
             "customer_id", "purpose"
         )
 
+    def granted_to(self, customer_ids: set[int], purpose: str) -> set[int]:
+        """Of `customer_ids`, those whose consent in force for `purpose` is granted (one
+        query)."""
+        if not customer_ids:
+            return set()
+        rows = (
+            self.filter(customer_id__in=customer_ids, purpose=purpose)
+            .current()
+            .values_list("customer_id", "status")
+        )
+        return {customer_id for customer_id, status in rows if status == ConsentStatus.GRANTED}
+
 
 class Consent(models.Model):
     """One consent event (append-only): granted or withdrawn for a purpose, with its source."""

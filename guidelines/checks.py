@@ -265,11 +265,11 @@ def check_template_unchanged(text: str, context: ReplyContext) -> list[Finding]:
     ]
 
 
-def check_personal_data(text: str, context: ReplyContext) -> list[Finding]:
-    """Personal data in a PUBLIC reply: e-mail address, phone number, IBAN (checksum) and
-    the configured order/customer number patterns. A strong warning, one per kind found."""
-    if context.visibility != PUBLIC:
-        return []
+def personal_data_kinds(text: str, patterns: Iterable[tuple[str, str]]) -> list[str]:
+    """The kinds of personal data in `text` (e-mail address, phone number, IBAN by checksum,
+    then each configured (name, pattern) that matches), in that order; empty if none. The
+    one detector behind the reply check, the approval gate and the department sharing rule
+    (issue 15, point 7)."""
     found: list[str] = []
     if EMAIL_PATTERN.search(text):
         found.append(_("an e-mail address"))
@@ -277,12 +277,21 @@ def check_personal_data(text: str, context: ReplyContext) -> list[Finding]:
         found.append(_("a phone number"))
     if find_iban(text):
         found.append(_("an IBAN"))
-    for name, pattern in context.personal_data_patterns:
+    for name, pattern in patterns:
         try:
             if re.search(pattern, text, re.IGNORECASE):
                 found.append(name)
         except re.error:
             continue  # a broken pattern in the admin must not break the composer
+    return found
+
+
+def check_personal_data(text: str, context: ReplyContext) -> list[Finding]:
+    """Personal data in a PUBLIC reply: e-mail address, phone number, IBAN (checksum) and
+    the configured order/customer number patterns. A strong warning, one per kind found."""
+    if context.visibility != PUBLIC:
+        return []
+    found = personal_data_kinds(text, context.personal_data_patterns)
     return [
         Finding(
             RULE_PERSONAL_DATA,

@@ -132,7 +132,7 @@ class ChannelAdmin(admin.ModelAdmin):
             ),
             (
                 _("Replies"),
-                {"fields": ("callback_url", "private_replies_need_review")},
+                {"fields": ("callback_url", "private_replies_need_review", "link_only")},
             ),
             (
                 _("Secrets (write-only)"),

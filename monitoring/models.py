@@ -56,6 +56,17 @@ class Channel(models.Model):
     private_replies_need_review = models.BooleanField(
         _("private replies need review"), default=False
     )
+    # Issue 15, point 5: store of an author only the handle and the profile link (no display
+    # name, no author payload) unless the customer consented (monitoring/minimise.py).
+    link_only = models.BooleanField(
+        _("link-only mode"),
+        default=False,
+        db_default=False,
+        help_text=_(
+            "Store only the author's handle and profile link, not the display name or the "
+            "rest of the author payload, unless the customer consented to data processing."
+        ),
+    )
     poll_interval_seconds = models.PositiveIntegerField(_("poll interval (seconds)"), default=60)
     next_poll_at = models.DateTimeField(_("next poll at"), null=True, blank=True)
     poll_lease_until = models.DateTimeField(null=True, blank=True, editable=False)

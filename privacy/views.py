@@ -19,8 +19,9 @@ from crm.models import Consent, Customer
 from monitoring.models import Mention
 from privacy import access
 from privacy.actions import audit, erasure, export
+from privacy.actions.retention import apply_retention
 from privacy.choices import AccessKind, ErasureStatus
-from privacy.models import ErasureRequest
+from privacy.models import ErasureRequest, RetentionPolicy
 from servicedesk.errors import DomainError
 from servicedesk.web import note_access
 from tickets.models import Ticket
@@ -46,6 +47,19 @@ def home(request: HttpRequest) -> HttpResponse:
         "customer", "requested_by", "confirmed_by"
     ).order_by("-requested_at", "-pk")[:100]
     return render(request, "privacy/home.html", {"erasures": list(erasures)})
+
+
+@privacy_required
+@require_GET
+def retention(request: HttpRequest) -> HttpResponse:
+    """The retention policies and a dry run of the sweep: what would go now (changes nothing;
+    one count per policy)."""
+    report = apply_retention(now=timezone.now(), dry_run=True)
+    policies = [
+        {"policy": policy, "due": report.due.get(policy.kind, 0)}
+        for policy in RetentionPolicy.objects.order_by("kind")
+    ]
+    return render(request, "privacy/retention.html", {"policies": policies})
 
 
 @privacy_required

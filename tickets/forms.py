@@ -112,6 +112,7 @@ class ReplyEditForm(forms.Form):
 
 class ReviewForm(forms.Form):
     comment = forms.CharField(required=False, max_length=5000, widget=forms.Textarea)
+    override_reason = forms.CharField(required=False, max_length=2000)
 
 
 class ConfirmPostedForm(forms.Form):

@@ -22,11 +22,13 @@ from django.db import connection, transaction
 
 from crm import actions as crm_actions
 from crm.actions import AuthorKey
-from crm.models import SocialIdentity
+from crm.choices import ConsentPurpose
+from crm.models import Consent, SocialIdentity
 from monitoring import actions as monitoring_actions
 from monitoring import suppression
 from monitoring.actions import StoredMention
 from monitoring.adapters.base import RawMention
+from monitoring.minimise import minimise
 from monitoring.models import Channel, Mention
 from servicedesk.queue import enqueue_on_commit
 from servicedesk.sql import bulk_insert
@@ -156,8 +158,13 @@ class _Batch:
         if not self.mentions:
             return []
         platform = self.channel.identity_platform
+        full = self.mentions
+        if self.channel.link_only:  # issue 15, point 5: nothing beyond handle and link
+            self.mentions = [minimise(m, self.channel.platform) for m in full]
         crm_actions.lock_identity_keys(platform, [_author_key(m) for m in self.mentions])
         identities = self._resolve_identities()
+        if self.channel.link_only:
+            self.mentions = self._with_consented_details(full, identities)
         inserted, known = monitoring_actions.store_mentions(
             self.channel,
             self.mentions,
@@ -178,6 +185,24 @@ class _Batch:
                         row.id, row.ticket_id, CREATED
                     )
         return [results_by_id[mention.external_id] for mention in self.mentions]
+
+    def _with_consented_details(
+        self, full: list[RawMention], identities: dict[str, SocialIdentity]
+    ) -> list[RawMention]:
+        """Consent gates enrichment: on a link-only channel, the post of a customer whose
+        consent to data processing is in force keeps its author details and payload; every
+        other post stays minimised (one query)."""
+        consented = Consent.objects.granted_to(
+            {identity.customer_id for identity in identities.values()},
+            ConsentPurpose.DATA_PROCESSING,
+        )
+        return [
+            original
+            if (identity := identities.get(original.external_id)) is not None
+            and identity.customer_id in consented
+            else minimised
+            for original, minimised in zip(full, self.mentions, strict=True)
+        ]
 
     def _resolve_identities(self) -> dict[str, SocialIdentity]:
         """external_id → identity of its author (own-account posts have none)."""

@@ -11,7 +11,7 @@ from typing import Any
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from guidelines.checks import Finding, ReplyContext, check_reply
+from guidelines.checks import Finding, ReplyContext, check_reply, personal_data_kinds
 from guidelines.models import PersonalDataPattern
 from guidelines.rendering import fill_placeholders, first_name
 from monitoring.choices import REPLY_LENGTH_LIMITS
@@ -101,12 +101,31 @@ def build_reply_context(
         length_limit=REPLY_LENGTH_LIMITS.get(platform)
         if visibility == ReplyVisibility.PUBLIC
         else None,
-        personal_data_patterns=tuple(
-            PersonalDataPattern.objects.filter(is_active=True)
-            .order_by("name")
-            .values_list("name", "pattern")
-        ),
+        personal_data_patterns=active_personal_data_patterns(),
     )
+
+
+def active_personal_data_patterns() -> tuple[tuple[str, str], ...]:
+    """The (name, pattern) pairs of the active personal-data patterns (admin-editable)."""
+    return tuple(
+        PersonalDataPattern.objects.filter(is_active=True)
+        .order_by("name")
+        .values_list("name", "pattern")
+    )
+
+
+def personal_data_in(text: str, patterns: tuple[tuple[str, str], ...] | None = None) -> list[str]:
+    """The kinds of personal data the guideline checks find in `text` (issue 15, point 7)."""
+    if patterns is None:
+        patterns = active_personal_data_patterns()
+    return personal_data_kinds(text, patterns)
+
+
+def public_reply_personal_data(reply: Any) -> list[str]:
+    """The personal data in a PUBLIC reply's text; empty for a private reply."""
+    if reply.visibility != ReplyVisibility.PUBLIC:
+        return []
+    return personal_data_in(reply.text)
 
 
 def guideline_findings(

@@ -5,7 +5,8 @@ requester). The run keeps what the workflow needs — tickets, clocks, breaches,
 every timestamp — and replaces what names or quotes the person (DESIGN §8): mention texts,
 handles, display names, raw payloads and links; revisions are deleted; the texts of their
 tickets (preview, replies, internal notes, event notes, department requests, notifications);
-customer notes and consent sources; their identities; and, across the whole desk, every other
+customer notes and consent sources; their identities; the triage labels of their posts and
+the reasons of the triage suggestions; and, across the whole desk, every other
 free text that quotes their handle or name (replies, notes, notifications, department
 requests, knowledge articles and their versions, proposals, the search log and word list).
 
@@ -327,6 +328,22 @@ def tombstone_mentions(
         count("privacy_erasedpost", cursor.rowcount)
         cursor.execute("DELETE FROM monitoring_mentionrevision WHERE mention_id = ANY(%s)", [ids])
         count("monitoring_mentionrevision", cursor.rowcount)
+        # Triage (issue 13): the labels are training data drawn from the post, so they go;
+        # the suggestion keeps its heads (what the desk decided stays countable) but loses
+        # its reasons, which quote what matched in the text.
+        cursor.execute("DELETE FROM triage_label WHERE mention_id = ANY(%s)", [ids])
+        count("triage_label", cursor.rowcount)
+        cursor.execute(
+            """UPDATE triage_suggestion
+                  SET reasons = '[]'::jsonb,
+                      fake_review = CASE WHEN fake_review ? 'reasons'
+                                         THEN jsonb_set(fake_review, '{reasons}', '[]'::jsonb)
+                                         ELSE fake_review END
+                WHERE mention_id = ANY(%s)
+                  AND (reasons <> '[]'::jsonb OR fake_review->'reasons' <> '[]'::jsonb)""",
+            [ids],
+        )
+        count("triage_suggestion", cursor.rowcount)
         # Replies to these posts point at them by external id: point at the tombstone.
         cursor.execute(
             """UPDATE monitoring_mention c SET in_reply_to = 'erased-' || p.id

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from crm.models import Consent, Customer, CustomerNote, SocialIdentity
 from monitoring.models import Mention, MentionRevision
 from tickets.models import DepartmentRequest, Notification, Reply, Ticket, TicketEvent, TicketNote
+from triage.models import Label, Suggestion
 
 CHUNK = 1000
 
@@ -50,6 +51,8 @@ def section_titles() -> dict[str, str]:
         "ticket_events": _("Ticket history"),
         "department_requests": _("Department requests"),
         "notifications": _("Notifications about the tickets"),
+        "triage_suggestions": _("Automatic triage of the posts"),
+        "triage_labels": _("Triage decisions on the posts"),
     }
 
 
@@ -195,6 +198,34 @@ def sections(customer: Customer) -> Iterator[Section]:
         _rows(
             Notification.objects.filter(ticket__in=ticket_ids).order_by("pk"),
             ["id", "ticket_id", "kind", "text", "created_at", "user__username"],
+        ),
+    )
+    yield (
+        "triage_suggestions",
+        _rows(
+            Suggestion.objects.filter(mention__in=mention_ids).order_by("mention_id"),
+            [
+                "mention_id",
+                "relevant",
+                "route",
+                "department",
+                "needs_private_data",
+                "tonality",
+                "abusive",
+                "fake_review",
+                "language",
+                "confidence",
+                "reasons",
+                "model",
+                "created_at",
+            ],
+        ),
+    )
+    yield (
+        "triage_labels",
+        _rows(
+            Label.objects.filter(mention__in=mention_ids).order_by("mention_id", "pk"),
+            ["mention_id", "head", "value", "source", "created_at", "actor__username"],
         ),
     )
 

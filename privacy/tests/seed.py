@@ -22,6 +22,9 @@ from tickets.tests.factories import (
     SocialIdentityFactory,
 )
 from tickets.tests.helpers import force_state
+from triage import actions as triage_actions
+from triage.choices import LabelSource
+from triage.models import Suggestion
 
 # Every string below names the person; none may survive an erasure anywhere in the database.
 MARKERS = {
@@ -42,6 +45,8 @@ MARKERS = {
     "notification": "MKQNOTIF",
     "consent": "MKQCONSENT",
     "handover": "MKQHANDOVER",
+    "triage": "MKQTRIAGE",
+    "triage_fake": "MKQFAKE",
 }
 KEEP = "BYSTANDERKEEP"
 
@@ -87,7 +92,10 @@ def seed_person(
                     display_name=MARKERS["name"],
                     platform_user_id=MARKERS["uid"] if channel is twitter else "",
                 ),
-                text=f"@desk {MARKERS['text']} {n}: mein Paket, IBAN DE89370400440532013000",
+                # The first post carries no personal data: it is the one shared with a
+                # department (issue 15, point 7 refuses to pre-share the others).
+                text=f"@desk {MARKERS['text']} {n}: mein Paket"
+                + (", IBAN DE89370400440532013000" if n else ""),
                 created_at=now - timedelta(minutes=30 - n),
                 url=f"https://example.test/{MARKERS['url']}/{n}",
                 raw={"profile": {"bio": MARKERS["raw"], "location": "Köln"}},
@@ -139,6 +147,31 @@ def seed_person(
         text=f"{MARKERS['notification']} @{MARKERS['handle_tw']}",
         at=now,
         ticket=ticket,
+    )
+    # Triage (issue 13): a suggestion whose reasons quote what matched in their post, and
+    # a human decision about it (training data).
+    Suggestion.objects.update_or_create(
+        mention=seeded.mentions[0],
+        defaults={
+            "relevant": True,
+            "route": "support",
+            "needs_private_data": True,
+            "tonality": "negative",
+            "abusive": True,
+            "fake_review": {"suspect": True, "score": 0.45, "reasons": [MARKERS["triage_fake"]]},
+            "language": "de",
+            "confidence": {"route": 0.8},
+            "reasons": [f"abusive: insult „{MARKERS['triage']}“"],
+            "model": "rules",
+            "created_at": now,
+        },
+    )
+    triage_actions.record_labels(
+        seeded.mentions[0],
+        {"route": "support", "tonality": "negative"},
+        source=LabelSource.CORRECTION,
+        actor=agent,
+        now=now,
     )
     # A bystander's ticket whose reply quotes the person: the quote goes, the rest stays.
     other = intake.receive_mention(

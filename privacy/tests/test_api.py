@@ -25,6 +25,8 @@ EXPORT_SECTIONS = {
     "ticket_notes": 1,
     "department_requests": 1,
     "notifications": 1,
+    "triage_suggestions": 1,
+    "triage_labels": 2,
 }
 
 

@@ -21,6 +21,7 @@ from privacy.tests.seed import KEEP, MARKERS, seed_person
 from servicedesk.errors import DomainError
 from tickets import intake
 from tickets.models import Reply, ReportFact, SlaClock, Ticket
+from triage.models import Label, Suggestion
 
 
 def dump_database() -> str:
@@ -87,6 +88,12 @@ def test_erasure_leaves_no_marker_in_a_dump_and_keeps_the_figures(
     assert done.counts["monitoring_mention"] == len(seeded.mentions) == 4
     assert done.counts["monitoring_mentionrevision"] == 2
     assert done.counts["crm_socialidentity"] == 2
+    # Triage: the labels of their posts are gone, the suggestions keep heads, not reasons.
+    assert done.counts["triage_label"] >= 2
+    assert not Label.objects.filter(mention__in=seeded.mentions).exists()
+    suggestion = Suggestion.objects.get(mention=seeded.mentions[0])
+    assert (suggestion.reasons, suggestion.fake_review["reasons"]) == ([], [])
+    assert (suggestion.route, suggestion.abusive) == ("support", True)
     after = dump_database()
     left = [marker for marker in MARKERS.values() if marker.lower() in after.lower()]
     assert left == []

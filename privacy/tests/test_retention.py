@@ -2,9 +2,11 @@
 tickets and their figures, and leaves younger and open tickets alone."""
 
 from datetime import timedelta
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from monitoring.models import Mention
@@ -73,3 +75,33 @@ def test_dry_run_then_sweep_in_batches(monkeypatch: Any) -> None:
         RetentionKind.CLOSED_TICKETS: 0,
         RetentionKind.DISMISSED_SPAM: 0,
     }
+
+
+def test_dry_run_command_and_page_report_without_changing(
+    client: Any, privacy_officer: Any, agent: Any
+) -> None:
+    RetentionPolicy.objects.update_or_create(
+        kind=RetentionKind.CLOSED_TICKETS, defaults={"keep_days": 180, "is_active": True}
+    )
+    old = [_closed_ticket(200) for _ in range(3)]
+    out = StringIO()
+
+    call_command("privacy_retention", "--dry-run", stdout=out)
+
+    assert "closed_tickets (keep 180 days" in out.getvalue()
+    assert "3 would go" in out.getvalue()
+    assert all(Ticket.objects.get(pk=t.pk).preview == "Paket MKQOLD" for t in old)
+
+    client.force_login(privacy_officer)
+    page = client.get("/privacy/retention/")
+    assert page.status_code == 200
+    rows = {row["policy"].kind: row["due"] for row in page.context["policies"]}
+    assert rows[RetentionKind.CLOSED_TICKETS] == 3
+    assert all(Ticket.objects.get(pk=t.pk).preview == "Paket MKQOLD" for t in old)
+    client.force_login(agent)
+    assert client.get("/privacy/retention/").status_code == 403
+
+    applied = StringIO()
+    call_command("privacy_retention", stdout=applied)
+    assert "3 went" in applied.getvalue()
+    assert all(Ticket.objects.get(pk=t.pk).preview == TOMBSTONE for t in old)

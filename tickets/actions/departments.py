@@ -24,6 +24,7 @@ from tickets.actions.notifications import notify
 from tickets.actions.triage_labels import on_department_asked
 from tickets.choices import DepartmentRequestStatus, NotificationKind, SlaKind, TicketState
 from tickets.models import Department, DepartmentRequest, SlaClock, Ticket
+from tickets.reply_context import active_personal_data_patterns, personal_data_in
 
 
 @transaction.atomic
@@ -44,6 +45,7 @@ def ask_department(
         raise InvalidArgument(
             _("Only mentions of this ticket can be shared."), field="shared_mentions"
         )
+    refuse_sharing_personal_data(shared)
     ticket, _from = fire_transition(
         ticket,
         "ask_department",
@@ -74,6 +76,29 @@ def ask_department(
         department_request=request.pk,
     )
     return ticket
+
+
+def refuse_sharing_personal_data(mentions: list[Any]) -> None:
+    """Issue 15, point 7: a department request does not pre-share a post in which the
+    guideline checks find personal data (InvalidArgument naming the posts); the question may
+    say what the department needs to know instead."""
+    if not mentions:
+        return
+    patterns = active_personal_data_patterns()
+    flagged = [
+        (mention.pk, found)
+        for mention in mentions
+        if (found := personal_data_in(mention.text, patterns))
+    ]
+    if flagged:
+        raise InvalidArgument(
+            _(
+                "Posts with personal data are not shared with a department (%(posts)s). "
+                "Leave them out and describe in the question what the department needs."
+            )
+            % {"posts": "; ".join(f"#{pk}: {', '.join(found)}" for pk, found in flagged)},
+            field="shared_mentions",
+        )
 
 
 @transaction.atomic

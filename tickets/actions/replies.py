@@ -43,7 +43,7 @@ from tickets.choices import (
     TicketState,
 )
 from tickets.models import Reply, Ticket
-from tickets.reply_context import answered_mention
+from tickets.reply_context import answered_mention, public_reply_personal_data
 
 User = get_user_model()
 
@@ -212,7 +212,9 @@ def edit_reply(reply: Reply, *, actor: Any, text: str) -> Reply:
         raise InvalidTransition(_("Only a draft can be edited."))
     reply.text = text
     reply.updated_at = timezone.now()
-    reply.save(update_fields=["text", "updated_at"])
+    if reply.rejected_for_personal_data:
+        reply.rejected_for_personal_data = bool(public_reply_personal_data(reply))
+    reply.save(update_fields=["text", "updated_at", "rejected_for_personal_data"])
     return reply
 
 
@@ -246,22 +248,60 @@ def _ensure_may_review(reply: Reply, actor: Any) -> None:
         raise SelfApprovalNotAllowed()
 
 
+OVERRIDE_REASON_MAX_CHARS = 2000
+
+
+def _personal_data_override(reply: Reply, override_reason: str) -> str:
+    """Issue 15, point 7: a public reply in which the guideline checks find personal data is
+    approved only with the approver's reason (returned, to be recorded); InvalidArgument
+    without one. Empty for a reply without personal data."""
+    found = public_reply_personal_data(reply)
+    if not found:
+        return ""
+    reason = (override_reason or "").strip()
+    if not reason:
+        raise InvalidArgument(
+            _(
+                "This public reply contains personal data (%(what)s). Reject it, or give a "
+                "reason why it may be published anyway."
+            )
+            % {"what": ", ".join(found)},
+            field="override_reason",
+        )
+    if len(reason) > OVERRIDE_REASON_MAX_CHARS:
+        raise InvalidArgument(
+            _("The reason is too long (at most %(limit)s characters).")
+            % {"limit": OVERRIDE_REASON_MAX_CHARS},
+            field="override_reason",
+        )
+    return reason
+
+
 @transaction.atomic
-def approve_reply(reply: Reply, *, actor: Any) -> Reply:
+def approve_reply(reply: Reply, *, actor: Any, override_reason: str = "") -> Reply:
     """A second person approves (four-eyes); the outbox sends it after commit.
 
-    Refuses SelfApprovalNotAllowed (the author) and NotAllowedForRole (api clients, experts).
+    Refuses SelfApprovalNotAllowed (the author) and NotAllowedForRole (api clients, experts),
+    and InvalidArgument for a public reply with personal data unless `override_reason` is
+    given (recorded on the reply and in the ticket's history).
     """
     _ensure_may_review(reply, actor)
     reply = lock_reply(reply)
     now = timezone.now()
     if not can_proceed(reply.approve):
         raise InvalidTransition(_("Only a reply waiting for review can be approved."))
+    override = _personal_data_override(reply, override_reason)
     reply.approve(reviewer=actor, at=now)
     if is_posted_by_hand(reply):
         reply.next_attempt_at = None  # nothing for the outbox: the author posts and confirms it
     reply.updated_at = now
-    save_reply(reply, ["reviewer", "reviewed_at", "approved_at", "next_attempt_at"])
+    reply.personal_data_override = override
+    reply.rejected_for_personal_data = False  # approved: it is what the desk publishes
+    save_reply(
+        reply,
+        ["reviewer", "reviewed_at", "approved_at", "next_attempt_at"]
+        + ["personal_data_override", "rejected_for_personal_data"],
+    )
     record_event(
         reply.ticket,
         TicketEventKind.REPLY,
@@ -269,6 +309,7 @@ def approve_reply(reply: Reply, *, actor: Any) -> Reply:
         at=now,
         reply=reply.pk,
         step=ReplyStep.APPROVED,
+        **({"note": override, "personal_data_override": True} if override else {}),
     )
     tell_author(
         reply,
@@ -292,7 +333,9 @@ def reject_reply(reply: Reply, *, actor: Any, comment: str) -> Reply:
         raise InvalidTransition(_("Only a reply waiting for review can be rejected."))
     reply.reject(reviewer=actor, comment=comment, at=now)
     reply.updated_at = now
-    save_reply(reply, ["reviewer", "reviewed_at", "review_comment"])
+    # A draft sent back with personal data in a public text stays out of search (point 7).
+    reply.rejected_for_personal_data = bool(public_reply_personal_data(reply))
+    save_reply(reply, ["reviewer", "reviewed_at", "review_comment", "rejected_for_personal_data"])
     record_event(
         reply.ticket,
         TicketEventKind.REPLY,

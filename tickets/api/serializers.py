@@ -119,6 +119,7 @@ class ReplySerializer(serializers.ModelSerializer):
             "reviewer",
             "reviewed_at",
             "review_comment",
+            "personal_data_override",
             "created_at",
             "updated_at",
             "submitted_at",
@@ -493,6 +494,13 @@ class ReplyInput(StrictInput):
         if not attrs.get("text", "").strip() and attrs.get("template") is None:
             raise serializers.ValidationError({"text": [_("Give a text or a template.")]})
         return attrs
+
+
+class ApproveInput(StrictInput):
+    # Issue 15, point 7: required when the public reply contains personal data.
+    override_reason = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default=""
+    )
 
 
 class RejectInput(StrictInput):

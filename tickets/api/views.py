@@ -20,6 +20,7 @@ from tickets import access, actions
 from tickets.api.knowledge import SuggestionsSerializer
 from tickets.api.serializers import (
     TRANSITION_INPUTS,
+    ApproveInput,
     ConfirmPostedInput,
     MarkedReadSerializer,
     NoteInput,
@@ -195,10 +196,17 @@ class ReplyViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def submit(self, request: Request, pk: str | None = None) -> Response:
         return self._answer(actions.submit_reply(self.get_object(), actor=request.user))
 
-    @extend_schema(request=None, responses={200: ReplySerializer})
+    @extend_schema(request=ApproveInput, responses={200: ReplySerializer})
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
-        return self._answer(actions.approve_reply(self.get_object(), actor=request.user))
+        reply = self.get_object()
+        command = ApproveInput(data=request.data)
+        command.is_valid(raise_exception=True)
+        return self._answer(
+            actions.approve_reply(
+                reply, actor=request.user, override_reason=command.validated_data["override_reason"]
+            )
+        )
 
     @extend_schema(request=RejectInput, responses={200: ReplySerializer})
     @action(detail=True, methods=["post"])

@@ -86,6 +86,12 @@ class Reply(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     platform_id = models.CharField(_("platform id"), max_length=255, blank=True)
     permalink = models.URLField(_("permalink"), max_length=2048, blank=True)
+    # Issue 15, point 7: why the approver let personal data through in a public reply, and
+    # whether the last rejection was for personal data (such a draft stays out of search).
+    personal_data_override = models.TextField(
+        _("personal data override reason"), blank=True, db_default=""
+    )
+    rejected_for_personal_data = models.BooleanField(_("rejected for personal data"), default=False)
 
     objects = ReplyQuerySet.as_manager()
 

@@ -98,7 +98,9 @@ def _review(request: HttpRequest, pk: int, *, approve: bool) -> HttpResponse:
         if not form.is_valid():
             raise InvalidArgument(form_error_text(form))
         if approve:
-            actions.approve_reply(reply, actor=request.user)
+            actions.approve_reply(
+                reply, actor=request.user, override_reason=form.cleaned_data["override_reason"]
+            )
         else:
             actions.reject_reply(reply, actor=request.user, comment=form.cleaned_data["comment"])
     except DomainError as error:

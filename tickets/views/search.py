@@ -111,13 +111,18 @@ def _start_of_day(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
 
 
+def searchable_replies() -> QuerySet[Reply]:
+    """Replies search may show: not a draft rejected for personal data (issue 15, point 7)."""
+    return Reply.objects.filter(rejected_for_personal_data=False)
+
+
 def matching_tickets(user: Any, text: str, filters: dict[str, Any]) -> QuerySet[Ticket]:
     """Visible tickets whose mentions, replies or notes match `text`, or whose customer
     matches it (name, or a handle starting with it); filtered by state, channel, dates."""
     query = search_query(text)
     tickets = Ticket.objects.visible_to(user).filter(
         Q(pk__in=matching(Mention.objects, "text", query).values("ticket_id"))
-        | Q(pk__in=matching(Reply.objects, "text", query).values("ticket_id"))
+        | Q(pk__in=matching(searchable_replies(), "text", query).values("ticket_id"))
         | Q(pk__in=matching(TicketNote.objects, "text", query).values("ticket_id"))
         | Q(customer_id__in=matching_customer_ids(text))
     )
@@ -158,7 +163,7 @@ def snippets_for(ticket_ids: list[int], text: str) -> dict[int, list[dict[str, A
     snippets: dict[int, list[dict[str, Any]]] = defaultdict(list)
     sources = (
         (Mention.objects, _("Mention")),
-        (Reply.objects, _("Reply")),
+        (searchable_replies(), _("Reply")),
         (TicketNote.objects, _("Internal note")),
     )
     for manager, label in sources:
