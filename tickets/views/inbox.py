@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -35,6 +36,7 @@ from tickets import actions
 from tickets.choices import DismissReason, TicketState
 from tickets.forms import BulkDismissForm
 from tickets.models import SlaClock, Ticket
+from tickets.views import triage_ui
 
 INBOX_PAGE_SIZE = 25
 # A poll re-reads tickets changed a little before its last answer, so a ticket committed
@@ -154,6 +156,7 @@ def _row_context(tickets: list[Ticket]) -> dict[str, Any]:
         "capabilities": capabilities,
         "dismiss_reasons": DismissReason.choices,
         "inbox_url": reverse("tickets:inbox"),
+        **triage_ui.correction_choices(),
     }
 
 
@@ -162,11 +165,23 @@ def _row_context(tickets: list[Ticket]) -> dict[str, Any]:
 def inbox(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     blocked = request.GET.get("filter") == "blocked"
-    listed = tickets_in_new(request.user, blocked=blocked)
-    page = Paginator(BreachedFirst(listed, now=now), INBOX_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    triage_form = triage_ui.InboxTriageFilterForm(request.GET)
+    if not triage_form.is_valid():
+        return HttpResponse(
+            form_error_text(triage_form), status=400, content_type="text/plain; charset=utf-8"
+        )
+    chosen = triage_form.active()
+    listed = triage_ui.filter_by_suggestion(tickets_in_new(request.user, blocked=blocked), chosen)
+    if chosen.get("sort"):  # by suggestion, then the SLA order
+        rows: Any = triage_ui.with_suggestion_rank(
+            with_list_columns(listed, now=now), chosen["sort"]
+        ).order_by("suggestion_rank", F("is_breached").desc(), *LIST_ORDER)
+    else:
+        rows = BreachedFirst(listed, now=now)
+    page = Paginator(rows, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
     tickets = list(page.object_list)
+    triage_ui.attach_suggestions(tickets)
+    query = {**chosen, **({"filter": "blocked"} if blocked else {})}
     return render(
         request,
         "tickets/inbox.html",
@@ -175,6 +190,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "tickets": tickets,
             "since": now.isoformat(),
             "blocked_filter": blocked,
+            "triage_filter": chosen,
+            "triage_sorts": triage_ui.SORTS,
+            "query_string": urlencode(query),
+            "may_correct_triage": triage_ui.may_correct(request.user),
             "is_cm": roles.is_community_manager(request.user) or roles.is_team_lead(request.user),
             **_row_context(tickets),
         },
@@ -206,10 +225,16 @@ def inbox_poll(request: HttpRequest) -> HttpResponse:
             :POLL_MAX_ROWS
         ]
     )
+    triage_ui.attach_suggestions(tickets)
     return render(
         request,
         "tickets/partials/inbox_poll.html",
-        {"tickets": tickets, "since": now.isoformat(), **_row_context(tickets)},
+        {
+            "tickets": tickets,
+            "since": now.isoformat(),
+            "may_correct_triage": triage_ui.may_correct(request.user),
+            **_row_context(tickets),
+        },
     )
 
 
