@@ -76,7 +76,5 @@ def test_clara_triages_with_the_suggestions(
     support.refresh_from_db()
     assert support.state == TicketState.SUPPORT
     assert dict(
-        Label.objects.filter(mention__ticket=support, source="assign").values_list(
-            "head", "value"
-        )
+        Label.objects.filter(mention__ticket=support, source="assign").values_list("head", "value")
     ) == {"relevant": "true", "route": "support"}
