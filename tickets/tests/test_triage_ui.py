@@ -261,3 +261,21 @@ def test_ticket_page_shows_the_suggestion_and_its_reasons(client: Any, agent: An
     assert "Wort &#x27;kaputt&#x27;: negativ" in section
     assert "Correct suggestion" in section
     assert "accept-suggestion" not in section  # accepting is the inbox's
+
+
+def test_the_poll_keeps_the_suggestion_filters(client: Any, cm: Any) -> None:
+    before = (timezone.now() - timezone.timedelta(minutes=1)).isoformat()
+    support = TicketFactory()
+    suggest(support, route="support")
+    calm = TicketFactory()
+    suggest(calm, route="cm")
+    client.force_login(cm)
+    poll = reverse("tickets:inbox_poll")
+
+    filtered = client.get(poll, {"since": before, "route": "support"})
+    everything = client.get(poll, {"since": before})
+
+    assert [t.pk for t in filtered.context["tickets"]] == [support.pk]
+    assert {t.pk for t in everything.context["tickets"]} == {support.pk, calm.pk}
+    assert "route-support" in filtered.content.decode()
+    assert client.get(poll, {"since": before, "route": "maybe"}).status_code == 400

@@ -143,10 +143,6 @@ def tickets_in_new(user: Any, *, blocked: bool) -> QuerySet[Ticket]:
     return new.filter(author_is_blocked()) if blocked else new.exclude(author_is_blocked())
 
 
-def inbox_queryset(user: Any, *, now: datetime, blocked: bool = False) -> QuerySet[Ticket]:
-    return with_list_columns(tickets_in_new(user, blocked=blocked), now=now)
-
-
 def _row_context(tickets: list[Ticket]) -> dict[str, Any]:
     capabilities = {}
     for ticket in tickets:
@@ -210,8 +206,9 @@ def _since(value: str | None, *, now: datetime) -> datetime:
 @role_required(roles.is_community_manager, roles.is_team_lead)
 @require_GET
 def inbox_poll(request: HttpRequest) -> HttpResponse:
-    """New and changed tickets in `new` since the last poll (htmx, every 5 s); desk.js
-    merges them into the table by id, so selection and checkboxes stay."""
+    """New and changed tickets in `new` since the last poll (htmx, every 5 s), under the
+    page's suggestion filters; desk.js merges them into the table by id, so selection and
+    checkboxes stay."""
     now = timezone.now()
     try:
         since = _since(request.GET.get("since"), now=now)
@@ -220,11 +217,15 @@ def inbox_poll(request: HttpRequest) -> HttpResponse:
             " ".join(error.messages), status=400, content_type="text/plain; charset=utf-8"
         )
     blocked = request.GET.get("filter") == "blocked"
-    tickets = list(
-        inbox_queryset(request.user, now=now, blocked=blocked).filter(updated_at__gte=since)[
-            :POLL_MAX_ROWS
-        ]
+    triage_form = triage_ui.InboxTriageFilterForm(request.GET)
+    if not triage_form.is_valid():
+        return HttpResponse(
+            form_error_text(triage_form), status=400, content_type="text/plain; charset=utf-8"
+        )
+    listed = triage_ui.filter_by_suggestion(
+        tickets_in_new(request.user, blocked=blocked), triage_form.active()
     )
+    tickets = list(with_list_columns(listed, now=now).filter(updated_at__gte=since)[:POLL_MAX_ROWS])
     triage_ui.attach_suggestions(tickets)
     return render(
         request,
