@@ -17,6 +17,8 @@ from tickets.views import (
     suggestions,
     ticket,
     topics,
+    triage_quality,
+    triage_ui,
 )
 
 app_name = "tickets"
@@ -26,6 +28,13 @@ urlpatterns = [
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/poll/", inbox.inbox_poll, name="inbox_poll"),
     path("inbox/bulk-dismiss/", inbox.bulk_dismiss, name="inbox_bulk_dismiss"),
+    # ---- triage suggestions (issue 13 §4, §5)
+    path(
+        "mentions/<int:mention_id>/triage/correct/",
+        triage_ui.correct_suggestion,
+        name="triage_correct",
+    ),
+    path("triage/quality/", triage_quality.triage_quality, name="triage_quality"),
     # ---- support queue
     path("queue/", queue.queue, name="queue"),
     # ---- ticket view: transitions, notes, links, moderation, presence, reply composer

@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -35,6 +36,7 @@ from tickets import actions
 from tickets.choices import DismissReason, TicketState
 from tickets.forms import BulkDismissForm
 from tickets.models import SlaClock, Ticket
+from tickets.views import triage_ui
 
 INBOX_PAGE_SIZE = 25
 # A poll re-reads tickets changed a little before its last answer, so a ticket committed
@@ -141,10 +143,6 @@ def tickets_in_new(user: Any, *, blocked: bool) -> QuerySet[Ticket]:
     return new.filter(author_is_blocked()) if blocked else new.exclude(author_is_blocked())
 
 
-def inbox_queryset(user: Any, *, now: datetime, blocked: bool = False) -> QuerySet[Ticket]:
-    return with_list_columns(tickets_in_new(user, blocked=blocked), now=now)
-
-
 def _row_context(tickets: list[Ticket]) -> dict[str, Any]:
     capabilities = {}
     for ticket in tickets:
@@ -154,6 +152,7 @@ def _row_context(tickets: list[Ticket]) -> dict[str, Any]:
         "capabilities": capabilities,
         "dismiss_reasons": DismissReason.choices,
         "inbox_url": reverse("tickets:inbox"),
+        **triage_ui.correction_choices(),
     }
 
 
@@ -162,11 +161,23 @@ def _row_context(tickets: list[Ticket]) -> dict[str, Any]:
 def inbox(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     blocked = request.GET.get("filter") == "blocked"
-    listed = tickets_in_new(request.user, blocked=blocked)
-    page = Paginator(BreachedFirst(listed, now=now), INBOX_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    triage_form = triage_ui.InboxTriageFilterForm(request.GET)
+    if not triage_form.is_valid():
+        return HttpResponse(
+            form_error_text(triage_form), status=400, content_type="text/plain; charset=utf-8"
+        )
+    chosen = triage_form.active()
+    listed = triage_ui.filter_by_suggestion(tickets_in_new(request.user, blocked=blocked), chosen)
+    if chosen.get("sort"):  # by suggestion, then the SLA order
+        rows: Any = triage_ui.with_suggestion_rank(
+            with_list_columns(listed, now=now), chosen["sort"]
+        ).order_by("suggestion_rank", F("is_breached").desc(), *LIST_ORDER)
+    else:
+        rows = BreachedFirst(listed, now=now)
+    page = Paginator(rows, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
     tickets = list(page.object_list)
+    triage_ui.attach_suggestions(tickets)
+    query = {**chosen, **({"filter": "blocked"} if blocked else {})}
     return render(
         request,
         "tickets/inbox.html",
@@ -175,6 +186,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "tickets": tickets,
             "since": now.isoformat(),
             "blocked_filter": blocked,
+            "triage_filter": chosen,
+            "triage_sorts": triage_ui.SORTS,
+            "query_string": urlencode(query),
+            "may_correct_triage": triage_ui.may_correct(request.user),
             "is_cm": roles.is_community_manager(request.user) or roles.is_team_lead(request.user),
             **_row_context(tickets),
         },
@@ -191,8 +206,9 @@ def _since(value: str | None, *, now: datetime) -> datetime:
 @role_required(roles.is_community_manager, roles.is_team_lead)
 @require_GET
 def inbox_poll(request: HttpRequest) -> HttpResponse:
-    """New and changed tickets in `new` since the last poll (htmx, every 5 s); desk.js
-    merges them into the table by id, so selection and checkboxes stay."""
+    """New and changed tickets in `new` since the last poll (htmx, every 5 s), under the
+    page's suggestion filters; desk.js merges them into the table by id, so selection and
+    checkboxes stay."""
     now = timezone.now()
     try:
         since = _since(request.GET.get("since"), now=now)
@@ -201,15 +217,25 @@ def inbox_poll(request: HttpRequest) -> HttpResponse:
             " ".join(error.messages), status=400, content_type="text/plain; charset=utf-8"
         )
     blocked = request.GET.get("filter") == "blocked"
-    tickets = list(
-        inbox_queryset(request.user, now=now, blocked=blocked).filter(updated_at__gte=since)[
-            :POLL_MAX_ROWS
-        ]
+    triage_form = triage_ui.InboxTriageFilterForm(request.GET)
+    if not triage_form.is_valid():
+        return HttpResponse(
+            form_error_text(triage_form), status=400, content_type="text/plain; charset=utf-8"
+        )
+    listed = triage_ui.filter_by_suggestion(
+        tickets_in_new(request.user, blocked=blocked), triage_form.active()
     )
+    tickets = list(with_list_columns(listed, now=now).filter(updated_at__gte=since)[:POLL_MAX_ROWS])
+    triage_ui.attach_suggestions(tickets)
     return render(
         request,
         "tickets/partials/inbox_poll.html",
-        {"tickets": tickets, "since": now.isoformat(), **_row_context(tickets)},
+        {
+            "tickets": tickets,
+            "since": now.isoformat(),
+            "may_correct_triage": triage_ui.may_correct(request.user),
+            **_row_context(tickets),
+        },
     )
 
 

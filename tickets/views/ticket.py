@@ -52,6 +52,7 @@ from tickets.reply_context import (
     guideline_findings,
     render_template_text,
 )
+from tickets.views import triage_ui
 
 User = get_user_model()
 
@@ -138,7 +139,12 @@ def ticket_page_context(
     user = request.user
     language = translation.get_language() or "de"
     templates = reply_templates(language[:2])
-    customer_mentions = list(ticket.mentions.filter(is_own_account=False).order_by("created_at"))
+    customer_mentions = list(
+        ticket.mentions.filter(is_own_account=False)
+        .select_related("triage")
+        .order_by("created_at", "id")
+    )
+    triage_mention = customer_mentions[0] if customer_mentions else None
     default_mention = default_answered_mention(ticket)
     version = ticket_version(ticket)
     if reply_form is None:
@@ -157,6 +163,7 @@ def ticket_page_context(
     customer = ticket.customer
     identities = list(customer.identities.all())
     is_lead = roles.is_team_lead(user)
+    departments = Department.objects.order_by("name")
     return {
         "ticket": ticket,
         "version": version,
@@ -185,9 +192,13 @@ def ticket_page_context(
         ],
         "dismiss_reasons": DismissReason.choices,
         "link_kinds": LinkKind.choices,
-        "departments": Department.objects.order_by("name"),
+        "departments": departments,
         "topics": Topic.objects.order_by("name").values_list("name", flat=True),
         "customer_mentions": customer_mentions,
+        "triage_mention": triage_mention,
+        "triage_suggestion": triage_ui.suggestion_of(triage_mention),
+        "may_correct_triage": triage_ui.may_correct(user),
+        **triage_ui.correction_choices(departments),
         "reply_form": reply_form,
         "templates": templates,
         "length_limit": REPLY_LENGTH_LIMITS.get(ticket.channel.platform),
