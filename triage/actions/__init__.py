@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from monitoring.models import Mention
+from triage.actions.training import apply_models_to, enqueue_retrain_if_due
 from triage.choices import HEADS, LabelSource, RuleKind
 from triage.models import Label, Rule, Suggestion
 from triage.rules import RuleBook, suggest
@@ -92,16 +93,21 @@ def suggest_for_mentions(mention_ids: Iterable[int], *, now: datetime) -> int:
     book = load_rulebook()
     reviews = [mention for mention in mentions if _is_review(mention)]
     duplicates = _near_duplicates(reviews)
-    rows = []
-    for mention in mentions:
-        result = suggest(
+    results = [
+        suggest(
             mention.text,
             book,
             is_review=mention in reviews,
             is_own_account=mention.is_own_account,
             near_duplicate=mention.pk in duplicates,
         )
-        rows.append(Suggestion(mention=mention, created_at=now, **result))
+        for mention in mentions
+    ]
+    apply_models_to(results, [mention.text for mention in mentions])
+    rows = [
+        Suggestion(mention=mention, created_at=now, **result)
+        for mention, result in zip(mentions, results, strict=True)
+    ]
     Suggestion.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
 
@@ -157,4 +163,6 @@ def record_labels(
             defaults={"value": _as_value(value), "actor": actor, "created_at": now},
         )
         recorded.append(label)
+    if recorded:
+        enqueue_retrain_if_due()
     return recorded
