@@ -8,12 +8,14 @@ once per run (usually once) and scores each head with one sparse row · coeffici
 """
 
 import io
+import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import joblib
 import numpy as np
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
@@ -78,6 +80,42 @@ def load(blob: bytes) -> dict[str, Any]:
     return joblib.load(io.BytesIO(bytes(blob)))
 
 
+class FastTransform:
+    """The fitted union's transform of one text without scikit-learn's per-call overhead
+    (≈ 6 ms on a loaded machine; this ≈ 0.3 ms): the same analysers, vocabularies, sublinear
+    tf, idf and per-part l2 norm, as one CSR row (a test checks it equals `transform`)."""
+
+    def __init__(self, vectoriser: FeatureUnion) -> None:
+        self.parts = []
+        offset = 0
+        for _name, part in vectoriser.transformer_list:
+            vocabulary = part.vocabulary_
+            self.parts.append((part.build_analyzer(), vocabulary, part.idf_, offset))
+            offset += len(vocabulary)
+        self.width = offset
+
+    def __call__(self, text: str) -> sparse.csr_matrix:
+        indices = []
+        values = []
+        for analyse, vocabulary, idf, offset in self.parts:
+            lookup = vocabulary.get
+            found = np.fromiter((lookup(t, -1) for t in analyse(text)), dtype=np.int64)
+            found = found[found >= 0]
+            if not found.size:
+                continue
+            columns, counts = np.unique(found, return_counts=True)
+            weights = (1.0 + np.log(counts)) * idf[columns]
+            weights /= np.sqrt(weights @ weights)
+            indices.append(columns + offset)
+            values.append(weights)
+        if not indices:
+            return sparse.csr_matrix((1, self.width))
+        data, columns = np.concatenate(values), np.concatenate(indices).astype(np.int32)
+        return sparse.csr_matrix(
+            (data, columns, np.array([0, columns.size], dtype=np.int32)), shape=(1, self.width)
+        )
+
+
 @dataclass
 class LoadedHead:
     head: str
@@ -86,7 +124,11 @@ class LoadedHead:
     vectoriser: Any
     classifier: Any
     names: Any = None  # feature names, computed on first explanation
-    classes: list[str] = field(default_factory=list)
+    transform: Any = None  # text → row; a FastTransform of the vectoriser unless given
+
+    def __post_init__(self) -> None:
+        if self.transform is None:
+            self.transform = FastTransform(self.vectoriser)
 
 
 def _contributions(head: LoadedHead, row: Any, index: int) -> np.ndarray:
@@ -96,9 +138,22 @@ def _contributions(head: LoadedHead, row: Any, index: int) -> np.ndarray:
     return row.data * weights[row.indices] * sign
 
 
+def _probabilities(classifier: Any, row: Any) -> np.ndarray:
+    """A logistic regression's probabilities as one sparse row · coefficients product
+    (predict_proba's input checks cost more than the product); others ask predict_proba."""
+    if not isinstance(classifier, LogisticRegression):
+        return classifier.predict_proba(row)[0]
+    scores = classifier.coef_[:, row.indices] @ row.data + classifier.intercept_
+    if scores.shape[0] == 1:
+        positive = 1.0 / (1.0 + math.exp(-scores[0]))
+        return np.array([1.0 - positive, positive])
+    scores = np.exp(scores - scores.max())
+    return scores / scores.sum()
+
+
 def predict(head: LoadedHead, row: Any) -> tuple[str, float, list[str]]:
     """The value, its probability and the two strongest features for one transformed row."""
-    proba = head.classifier.predict_proba(row)[0]
+    proba = _probabilities(head.classifier, row)
     index = int(np.argmax(proba))
     features: list[str] = []
     if hasattr(head.classifier, "coef_") and row.nnz:

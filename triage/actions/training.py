@@ -205,11 +205,18 @@ def active_models(*, force: bool = False) -> dict[str, learning.LoadedHead]:
     if key != _CACHE["key"]:
         models: dict[str, learning.LoadedHead] = {}
         vectorisers: dict[int, Any] = {}
+        fast_transforms: dict[int, learning.FastTransform] = {}
         for version in ModelVersion.objects.filter(pk__in=key).order_by("pk"):
             fitted = learning.load(version.blob)
             vectoriser = vectorisers.setdefault(version.run_id, fitted["vectoriser"])
+            fast = fast_transforms.setdefault(version.run_id, learning.FastTransform(vectoriser))
             models[version.head] = learning.LoadedHead(
-                version.head, version.version, version.run_id, vectoriser, fitted["classifier"]
+                version.head,
+                version.version,
+                version.run_id,
+                vectoriser,
+                fitted["classifier"],
+                transform=fast,
             )
         _CACHE.update(key=key, models=models)
     _CACHE["checked"] = clock
@@ -231,7 +238,7 @@ def apply_models(
             continue
         row = rows.get(model.run)
         if row is None:
-            row = rows[model.run] = model.vectoriser.transform([text])
+            row = rows[model.run] = model.transform(text)
         value, probability, features = learning.predict(model, row)
         shown = ", ".join(f"„{feature}“" for feature in features) or "–"
         result["reasons"].append(f"{head} = {value or '–'} (model v{model.version}): {shown}")

@@ -160,3 +160,12 @@ def test_the_retraining_is_enqueued_after_n_labels(celery_worker: Any, settings:
     run = TrainingRun.objects.get()
     assert (run.trigger, run.examples) == ("labels", 5)
     assert Label.objects.count() == 5
+
+
+def test_the_fast_transform_equals_the_vectorisers_transform() -> None:
+    texts = ["Zug fällt aus, schon wieder!", "Danke für die schnelle Hilfe", "ok", "", "🙂 👍"]
+    vectoriser = learning.fit_vectoriser(texts[:3])
+    fast = learning.FastTransform(vectoriser)
+    for text in [*texts, "ganz neue Wörter xyz"]:
+        expected = vectoriser.transform([text]).toarray()
+        assert abs(fast(text).toarray() - expected).max() < 1e-12
