@@ -10,50 +10,16 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from monitoring.models import Mention
+from triage.actions.rulebook import _as_value, _is_review, load_rulebook
 from triage.actions.training import apply_models_to, enqueue_retrain_if_due
-from triage.choices import HEADS, LabelSource, RuleKind
-from triage.models import Label, Rule, Suggestion
-from triage.rules import RuleBook, suggest
+from triage.choices import HEADS, LabelSource
+from triage.models import Label, Suggestion
+from triage.rules import suggest
 
 logger = logging.getLogger(__name__)
-REVIEW_HINTS = ("review", "bewertung", "trustpilot", "holidaycheck", "tripadvisor")
 SWEEP_BATCH = 500
 SWEEP_WINDOW = timedelta(days=7)
 _WORD = re.compile(r"\w+")
-
-
-def load_rulebook() -> RuleBook:
-    """The active rules, as the engine reads them (one query)."""
-    book = RuleBook()
-    for rule in Rule.objects.filter(is_active=True).order_by("pk"):
-        pattern = rule.pattern.strip()
-        if not pattern:
-            continue
-        if rule.kind == RuleKind.PRIVATE_DATA:
-            try:
-                book.private_data.append((rule.label or pattern, re.compile(pattern, re.I)))
-            except re.error:
-                logger.warning("triage rule %s is not a valid regular expression", rule.pk)
-        elif rule.kind == RuleKind.DEPARTMENT_KEYWORD:
-            if rule.department:
-                book.departments.setdefault(rule.department, []).append(pattern.lower())
-        else:
-            target = {
-                RuleKind.BRAND: book.brands,
-                RuleKind.INSULT: book.insults,
-                RuleKind.NEGATIVE: book.negative,
-                RuleKind.POSITIVE: book.positive,
-                RuleKind.REQUEST: book.requests,
-                RuleKind.NOISE: book.noise,
-                RuleKind.FAKE_REVIEW: book.fake_review,
-            }[rule.kind]
-            target.append(pattern.lower())
-    return book
-
-
-def _is_review(mention: Mention) -> bool:
-    name = f"{mention.channel.slug} {mention.channel.name} {mention.url}".lower()
-    return any(hint in name for hint in REVIEW_HINTS)
 
 
 def _shingles(text: str) -> set[tuple[str, ...]]:
@@ -131,12 +97,6 @@ def sweep_missing_suggestions(*, now: datetime, limit: int = SWEEP_BATCH) -> int
     )
     with transaction.atomic():
         return suggest_for_mentions(ids, now=now)
-
-
-def _as_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
 
 
 def record_labels(

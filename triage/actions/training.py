@@ -18,6 +18,7 @@ from django.db.models import Max
 
 from servicedesk.queue import enqueue_on_commit
 from triage import learning
+from triage.actions.rulebook import _as_value, _is_review, load_rulebook
 from triage.choices import RULES_MODEL, LabelSource
 from triage.models import Label, ModelVersion, TrainingRun
 from triage.rules import suggest
@@ -44,8 +45,6 @@ class Example:
 def labelled_examples() -> list[Example]:
     """One example per labelled mention, oldest first (by its newest label); per head a
     correction outweighs a label inferred from the workflow, else the newest label wins."""
-    from triage.actions import _is_review  # the package's helper (no cycle at call time)
-
     labels = Label.objects.select_related("mention__channel").order_by("created_at", "pk")
     examples: dict[int, Example] = {}
     corrected: set[tuple[int, str]] = set()
@@ -68,8 +67,6 @@ def labelled_examples() -> list[Example]:
 
 
 def _rules_value(result: dict[str, Any], head: str) -> str:
-    from triage.actions import _as_value
-
     return _as_value(result[head])
 
 
@@ -86,8 +83,6 @@ def retrain(
 ) -> TrainingRun:
     """Fit a candidate per head on all labels but the newest slice, measure it, the current
     model and the rules on that slice, store it and promote it only if it beats both."""
-    from triage.actions import load_rulebook
-
     examples = labelled_examples()
     fraction = settings.TRIAGE_HOLDOUT_FRACTION
     held = max(1, round(len(examples) * fraction)) if examples else 0
