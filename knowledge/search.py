@@ -17,23 +17,37 @@ How a query becomes a tsquery, per article language (German articles are stemmed
 
 The score is ts_rank over the article's weighted vector (title A, tags and product B, text D)
 for all the stems, plus ts_rank for the query's own stems only, so an exact word outranks a
-neighbour. Snippets are ts_headline on the article's plain text. Queries use the GIN index
-on `search_vector` and, for the word list, the trigram GiST index: a search reads only the
-matching articles (see bench/knowledge.py for the figures at 100,000 articles).
+neighbour. Snippets are ts_headline on the article's plain text, for the shown page only.
+
+A search is five statements, whatever its words: the terms of all languages (the word
+list's trigram GiST index), the count and the candidates together (`candidates`: the
+per-language GIN indexes' bitmaps, each part stopping at its LIMIT), the page's count and
+its ranked rows (ts_rank over at most 2 × RANK_CANDIDATES candidates) and the page's
+snippets. See bench/knowledge.py for the figures at 100,000 articles.
 """
 
 import re
-import threading
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
-from django.db import connection, transaction
-from django.db.models import Case, CharField, F, FloatField, Q, QuerySet, TextField, Value, When
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    F,
+    FloatField,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -196,41 +210,46 @@ class ArticleQuery:
 
 _TERMS_SQL = """
 WITH words(word) AS (SELECT unnest(%(words)s::text[])),
-     stems AS (SELECT words.word, lexeme FROM words,
-                      unnest(tsvector_to_array(to_tsvector(%(config)s::regconfig, words.word)))
+     languages(language, config) AS (
+         SELECT * FROM unnest(%(languages)s::text[], %(configs)s::regconfig[])),
+     stems AS (SELECT languages.language, words.word, lexeme FROM languages, words,
+                      unnest(tsvector_to_array(to_tsvector(languages.config, words.word)))
                       AS lexeme)
-SELECT 'stem', word, word, lexeme FROM stems
+SELECT language, 'stem', word, word, lexeme FROM stems
 UNION ALL
-SELECT 'present', word, word, lexeme FROM stems
+SELECT language, 'present', word, word, lexeme FROM stems
  WHERE EXISTS (SELECT 1 FROM knowledge_searchword known
-                WHERE known.language = %(language)s AND known.lexeme = stems.lexeme)
+                WHERE known.language = stems.language AND known.lexeme = stems.lexeme)
 UNION ALL
-SELECT 'known', word, word, lexeme FROM knowledge_searchword
- WHERE language = %(language)s AND word = ANY(%(candidates)s::text[] || %(words)s::text[])
+SELECT language, 'known', word, word, lexeme FROM knowledge_searchword
+ WHERE language = ANY(%(languages)s::text[])
+   AND word = ANY(%(candidates)s::text[] || %(words)s::text[])
 UNION ALL
-SELECT 'typo', words.word, neighbour.word, neighbour.lexeme
-  FROM words CROSS JOIN LATERAL (
+SELECT languages.language, 'typo', words.word, neighbour.word, neighbour.lexeme
+  FROM languages CROSS JOIN words CROSS JOIN LATERAL (
        SELECT word, lexeme FROM knowledge_searchword
-        WHERE language = %(language)s
+        WHERE language = languages.language
         ORDER BY word <-> words.word LIMIT %(neighbours)s) neighbour
  WHERE %(typos)s AND length(words.word) >= %(typo_min_length)s
    AND similarity(neighbour.word, words.word) >= %(similarity)s
    AND abs(length(neighbour.word) - length(words.word)) <= %(length_difference)s
    AND NOT EXISTS (SELECT 1 FROM knowledge_searchword known
-                    WHERE known.language = %(language)s AND known.word = words.word)
+                    WHERE known.language = languages.language AND known.word = words.word)
 """
 
 
 def _term_rows(
-    words: list[str], language: str, candidates: list[str], *, typos: bool
-) -> list[tuple[Any, ...]]:
+    words: list[str], languages: list[str], candidates: list[str], *, typos: bool
+) -> dict[str, list[tuple[Any, ...]]]:
+    """The stems, known words and typo neighbours of `words` in every language: one
+    statement for all languages."""
     with connection.cursor() as cursor:
         cursor.execute(
             _TERMS_SQL,
             {
                 "words": words,
-                "config": SEARCH_CONFIGS[language],
-                "language": language,
+                "languages": languages,
+                "configs": [SEARCH_CONFIGS[language] for language in languages],
                 "candidates": candidates,
                 "neighbours": TYPO_NEIGHBOURS,
                 "typo_min_length": TYPO_MIN_LENGTH,
@@ -239,7 +258,10 @@ def _term_rows(
                 "typos": typos,
             },
         )
-        return cursor.fetchall()
+        rows: dict[str, list[tuple[Any, ...]]] = {language: [] for language in languages}
+        for language, *row in cursor.fetchall():
+            rows[language].append(tuple(row))
+        return rows
 
 
 def _stems(rows: list[tuple[Any, ...]]) -> dict[str, list[str]]:
@@ -254,16 +276,14 @@ def build_query(
     text: str, *, languages: Iterable[str] = tuple(SEARCH_CONFIGS), typos: bool = True
 ) -> ArticleQuery:
     """The stems of `text` per language, with compound parts and (unless `typos` is false,
-    as for the long text of a mention) typo neighbours; one query per language."""
+    as for the long text of a mention) typo neighbours; one query for all languages."""
     words = words_of(text)
     terms: dict[str, tuple[Term, ...]] = {}
     if not words:
         return ArticleQuery(text=text, terms={})
     parts_of = {word: compound_candidates(word) for word in words}
     candidates = sorted({part for parts in parts_of.values() for part in parts})
-    rows_of = {
-        language: _term_rows(words, language, candidates, typos=typos) for language in languages
-    }
+    rows_of = _term_rows(words, list(languages), candidates, typos=typos)
     stems_of = {language: _stems(rows) for language, rows in rows_of.items()}
     # A stop word of any language is no search word in any ("es" is German, not English).
     stop_words = {word for word in words for stems in stems_of.values() if word not in stems}
@@ -389,38 +409,93 @@ def focus_terms(query: ArticleQuery, language: str) -> tuple[Term, ...]:
     return tuple(term for _position, term in ranked[:FOCUS_TERMS])
 
 
-_planning = threading.local()
+def _ids(articles: QuerySet[Any], condition: Q, kind: str, limit: int) -> QuerySet[Any]:
+    return (
+        articles.filter(condition)
+        .order_by()
+        .annotate(kind=Value(kind, output_field=CharField()))
+        .values_list("kind", "pk")[:limit]
+    )
 
 
-@contextmanager
-def index_scans() -> Iterator[None]:
-    """Plan the next statements on the GIN indexes. Counting or picking the first matches
-    with a LIMIT, PostgreSQL would otherwise walk the table and test each row's vector (its
-    cost model does not see that a vector is read and compared per row), which at 100,000
-    articles costs up to a hundred times more than the bitmap of the index. The statements
-    inside carry no ORDER BY, so no ordered index walk stands in for the table walk."""
-    if getattr(_planning, "on_indexes", False):
-        yield  # already inside (a search counts and picks its candidates in one go)
-        return
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('enable_seqscan', 'off', true)")
-        _planning.on_indexes = True
+@dataclass(frozen=True)
+class Candidates:
+    """What one statement found for a search: how many articles match (counted up to
+    MATCH_COUNT_LIMIT + 1) and the ids of the articles to rank (see `candidates`)."""
+
+    matches: int
+    ids: tuple[int, ...]
+
+
+def candidates(articles: QuerySet[Any], query: ArticleQuery, *, match_all: bool) -> Candidates:
+    """Count the matches and pick the articles to rank, in one statement on the indexes.
+
+    Ranking reads every ranked article's vector, so a search ranks at most RANK_CANDIDATES
+    articles with the words in their text and RANK_CANDIDATES more with them in their
+    title, tags or product; when more match the text than that, those with the query's
+    rarest words (`focus_terms`) are the text candidates. Below that size every match is
+    ranked. The parts are read from the GIN indexes' bitmaps (`knowledge_on_indexes`), each
+    stopping at its LIMIT, with no ORDER BY (which would read every match).
+    """
+    text = _condition(query, match_all=match_all, field="search_vector")
+    if text is None:
+        return Candidates(matches=0, ids=())
+    # The rarest words stand apart from all only in a search of more than FOCUS_TERMS words
+    # (a mention's text); their frequencies are read (and cached) for those only.
+    focus = None
+    if any(len(query.known_terms(language)) > FOCUS_TERMS for language in query.terms):
+        focus = _condition(query, match_all=match_all, field="search_vector", focus=True)
+        if focus == text:
+            focus = None
+    # The same words as the text's: a title condition whenever there is a text one.
+    title = _condition(query, match_all=match_all, field="title_vector") or text
+    with connection.cursor() as cursor:
+
+        def literal(condition: Q, kind: str, limit: int) -> str:
+            sql, params = _ids(articles, condition, kind, limit).query.sql_with_params()
+            statement = cursor.mogrify(sql, params)
+            return statement.decode() if isinstance(statement, bytes) else statement
+
         try:
-            yield
-        finally:
-            _planning.on_indexes = False
-            cursor.execute("SELECT set_config('enable_seqscan', 'on', true)")
-
-
-def count_matches(
-    articles: QuerySet[Any], query: ArticleQuery, *, match_all: bool, limit: int
-) -> int:
-    """How many articles match, counted up to `limit` + 1 (then: "more than `limit`")."""
-    condition = _condition(query, match_all=match_all, field="search_vector")
-    if condition is None:
-        return 0
-    with index_scans():
-        return articles.filter(condition).order_by().values("pk")[: limit + 1].count()
+            match = literal(text, "match", MATCH_COUNT_LIMIT + 1)
+            if focus is None:
+                titled = literal(title, "title", RANK_CANDIDATES)
+                statement = f"({match}) UNION ALL ({titled})"
+            elif match_all:
+                focused = literal(focus, "focus", RANK_CANDIDATES)
+                titled = literal(title, "title", RANK_CANDIDATES)
+                statement = f"({match}) UNION ALL ({focused}) UNION ALL ({titled})"
+            else:
+                # Any word: the rarest words' matches and the title matches are among all
+                # matches, so when more than RANK_CANDIDATES have either, all are more
+                # than that too and are not read (the one-time filter skips that part: a
+                # mention's everyday words match most articles, whose bitmap costs more
+                # than the rest of the search).
+                focused = literal(focus, "focus", RANK_CANDIDATES + 1)
+                titled = literal(title, "title", RANK_CANDIDATES + 1)
+                statement = (
+                    f"WITH focus AS MATERIALIZED ({focused}),"
+                    f" titles AS MATERIALIZED ({titled})"
+                    " SELECT kind, pk FROM focus UNION ALL SELECT kind, pk FROM titles"
+                    f" UNION ALL SELECT kind, pk FROM ({match}) AS every"
+                    f" WHERE (SELECT count(*) FROM focus) <= {RANK_CANDIDATES:d}"
+                    f" AND (SELECT count(*) FROM titles) <= {RANK_CANDIDATES:d}"
+                )
+        except EmptyResultSet:  # `articles` is none()
+            return Candidates(matches=0, ids=())
+        cursor.execute("SELECT kind, id FROM knowledge_on_indexes(%s)", [statement])
+        rows = cursor.fetchall()
+    found: dict[str, list[int]] = {"match": [], "focus": [], "title": []}
+    for kind, pk in rows:
+        found[kind].append(pk)
+    matches = len(found["match"])
+    if max(len(found["focus"]), len(found["title"])) > RANK_CANDIDATES:  # then all are more
+        matches = MATCH_COUNT_LIMIT + 1
+    text_ids = found["match"][:RANK_CANDIDATES]
+    if matches > RANK_CANDIDATES and found["focus"]:
+        text_ids = found["focus"][:RANK_CANDIDATES]
+    title_ids = found["title"][:RANK_CANDIDATES]
+    return Candidates(matches=matches, ids=tuple(sorted({*text_ids, *title_ids})))
 
 
 def matching(
@@ -428,34 +503,28 @@ def matching(
     query: ArticleQuery,
     *,
     match_all: bool,
-    matches: int | None = None,
+    chosen: Candidates | None = None,
 ) -> QuerySet[Any]:
-    """`articles` that match `query`, annotated with `score`, best first.
-
-    Ranking reads every ranked article's vector, so a search ranks at most RANK_CANDIDATES
-    articles with the words in their title, tags or product and RANK_CANDIDATES more with
-    them in their text; when more match the text than that, those with the query's rarest
-    words (`focus_terms`) are the ones ranked. Below that size every match is ranked.
-    """
-    text = _condition(query, match_all=match_all, field="search_vector")
-    if text is None:
+    """`articles` that match `query` (the `candidates`, unless given), annotated with
+    `score`, best first."""
+    if chosen is None:
+        chosen = candidates(articles, query, match_all=match_all)
+    if not chosen.ids:
         return articles.none()
-    title = _condition(query, match_all=match_all, field="title_vector")
-    if matches is None:
-        matches = count_matches(articles, query, match_all=match_all, limit=RANK_CANDIDATES)
-    if matches > RANK_CANDIDATES:
-        text = _condition(query, match_all=match_all, field="search_vector", focus=True) or text
-    with index_scans():
-        candidates = set(articles.filter(text).values_list("pk", flat=True)[:RANK_CANDIDATES])
-        if title is not None:
-            candidates.update(articles.filter(title).values_list("pk", flat=True)[:RANK_CANDIDATES])
     whens = [
         When(language=language, then=_rank(query, language, match_all=match_all))
         for language, terms in query.terms.items()
         if query.known_terms(language)
     ]
     return (
-        articles.filter(pk__in=sorted(candidates))
+        # One array parameter rather than an IN list of up to 400 (less to parse and plan).
+        articles.filter(
+            RawSQL(
+                '"knowledge_article"."id" = ANY(%s::bigint[])',
+                (list(chosen.ids),),
+                output_field=BooleanField(),
+            )
+        )
         .annotate(score=Case(*whens, default=Value(0.0), output_field=FloatField()))
         .order_by("-score", "-updated_at", "-id")
     )
@@ -482,12 +551,12 @@ def search(articles: QuerySet[Any], text: str) -> SearchResult:
     """`articles` (already filtered) matching `text`: all words first, else any word."""
     query = build_query(text)
     match_all = True
-    with index_scans():
-        total = count_matches(articles, query, match_all=True, limit=MATCH_COUNT_LIMIT)
-        if total == 0 and query.word_count > 1:
-            match_all = False
-            total = count_matches(articles, query, match_all=False, limit=MATCH_COUNT_LIMIT)
-        ranked = matching(articles, query, match_all=match_all, matches=total)
+    chosen = candidates(articles, query, match_all=True)
+    if chosen.matches == 0 and query.word_count > 1:
+        match_all = False
+        chosen = candidates(articles, query, match_all=False)
+    ranked = matching(articles, query, match_all=match_all, chosen=chosen)
+    total = chosen.matches
     return SearchResult(
         ranked, query, match_all=match_all and not query.has_unknown_words, total=total
     )

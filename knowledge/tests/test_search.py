@@ -189,3 +189,56 @@ def test_handles_links_and_numbers_are_no_search_words() -> None:
         "sendung",
         "paket",
     ]
+
+
+def test_beyond_the_candidates_the_count_is_capped_and_the_rarest_word_picks_the_text(
+    team_lead: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "RANK_CANDIDATES", 2)
+    monkeypatch.setattr(search, "MATCH_COUNT_LIMIT", 2)
+    monkeypatch.setattr(search, "FOCUS_TERMS", 1)
+    monkeypatch.setattr(search, "lexeme_frequencies", lambda: {"paket": 0.9})
+    for number in range(4):
+        write(team_lead, f"Hinweis {number}", f"Ein Paket kam an, Nummer {number}.")
+    rare = write(team_lead, "Zustellung", "Ein Paket mit Abholcode liegt in der Filiale.")
+
+    broad = search.search(Article.objects.all(), "Paket")
+    assert broad.total == 3 and broad.total_is_capped  # counted up to the limit + 1
+    assert len(broad.articles) == 2  # only the candidates are ranked
+
+    # More match any word than are ranked: the rarest word ("Abholcode") picks the text
+    # candidates, so the article with both words is among them, first.
+    either = search.matching(
+        Article.objects.all(), search.build_query("Paket Abholcode"), match_all=False
+    )
+    assert list(either)[0] == rare
+
+
+def test_a_search_is_a_constant_number_of_statements(
+    library: dict[str, Article], django_assert_max_num_queries: Any
+) -> None:
+    with django_assert_max_num_queries(5):  # terms, candidates, page count, page, snippets
+        result = search.search(Article.objects.all(), "verlorene Pakete")
+        page = list(result.articles[:20])
+        assert result.articles.count() == len(page)
+        search.annotate_page(page, result.query)
+    assert page[0].snippet
+
+
+def test_more_title_matches_than_candidates_cap_the_count_of_a_long_text(
+    team_lead: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "RANK_CANDIDATES", 2)
+    monkeypatch.setattr(search, "MATCH_COUNT_LIMIT", 2)
+    monkeypatch.setattr(search, "FOCUS_TERMS", 1)
+    monkeypatch.setattr(search, "lexeme_frequencies", lambda: {"paket": 0.9})
+    for number in range(3):
+        write(team_lead, f"Paket {number}", "Ein Hinweis.")
+    rare = write(team_lead, "Zustellung", "Der Abholcode liegt in der Filiale.")
+
+    chosen = search.candidates(
+        Article.objects.all(), search.build_query("Paket Abholcode"), match_all=False
+    )
+    # Three titles have "Paket": more match than are ranked, without counting the text.
+    assert chosen.matches == search.MATCH_COUNT_LIMIT + 1
+    assert rare.pk in chosen.ids and len(chosen.ids) == 3  # the rarest word's + 2 titles

@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 
 from servicedesk.errors import InvalidArgument, InvalidTransition, NotAllowedForRole
 from tickets import access
-from tickets.actions import triage_labels
 from tickets.actions.clocks import (
     cancel_running_clocks,
     current_policy,
@@ -22,6 +21,7 @@ from tickets.actions.clocks import (
 )
 from tickets.actions.events import fire_transition, require_text
 from tickets.actions.notifications import notify
+from tickets.actions.triage_labels import on_department_asked
 from tickets.choices import DepartmentRequestStatus, NotificationKind, SlaKind, TicketState
 from tickets.models import Department, DepartmentRequest, SlaClock, Ticket
 
@@ -63,7 +63,7 @@ def ask_department(
     )
     request.shared_mentions.set(shared)
     start_clock(ticket, SlaKind.DEPARTMENT_FEEDBACK, started_at=now, department_request=request)
-    triage_labels.on_department_asked(ticket, department=department.slug, actor=actor, now=now)
+    on_department_asked(ticket, department=department.slug, actor=actor, now=now)
     notify(
         department.experts.filter(is_active=True),
         NotificationKind.DEPARTMENT_REQUEST,

@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 from servicedesk.errors import DomainError, InvalidArgument, InvalidTransition, NotAllowedForRole
 from staffing import actions as staffing_actions
 from tickets import access, sla
-from tickets.actions import triage_labels
 from tickets.actions.clocks import cancel_running_clocks, refresh_sla_due, start_clock, stop_clock
 from tickets.actions.events import fire_transition, lock_ticket, record_event, require_text
 from tickets.actions.notifications import notify
 from tickets.actions.replies import draft_reply, submit_draft
+from tickets.actions.triage_labels import on_assigned, on_dismissed
 from tickets.choices import (
     OPEN_STATES,
     RESPONSE_CLOCK_KINDS,
@@ -44,7 +44,7 @@ def assign_to_support(ticket: Ticket, *, actor: Any, note: str = "") -> Ticket:
     """CM hands the ticket to SoMe Support (new → support)."""
     now = timezone.now()
     ticket, _from = fire_transition(ticket, "assign_to_support", actor=actor, at=now, note=note)
-    triage_labels.on_assigned(ticket, actor=actor, now=now)
+    on_assigned(ticket, actor=actor, now=now)
     return ticket
 
 
@@ -321,7 +321,7 @@ def dismiss_ticket(
             defaults={"created_by": actor, "created_at": now},
         )
     cancel_running_clocks(ticket, at=now)
-    triage_labels.on_dismissed(ticket, reason=reason, actor=actor, now=now)
+    on_dismissed(ticket, reason=reason, actor=actor, now=now)
     return ticket
 
 

@@ -27,11 +27,11 @@ from servicedesk.errors import (
 from servicedesk.links import is_web_url
 from servicedesk.queue import enqueue_on_commit
 from tickets import access
-from tickets.actions import triage_labels
 from tickets.actions.clocks import stop_response_clocks
 from tickets.actions.events import record_event, require_text
 from tickets.actions.notifications import notify
 from tickets.actions.review_routing import request_review
+from tickets.actions.triage_labels import on_cm_answer
 from tickets.choices import (
     OPEN_STATES,
     NotificationKind,
@@ -150,7 +150,7 @@ def create_reply(
     if submit:
         submit_draft(reply, actor=actor, now=now)
     if ticket.state == TicketState.NEW and kind == ReplyKind.ANSWER:
-        triage_labels.on_cm_answer(mention, actor=actor, now=now)
+        on_cm_answer(mention, actor=actor, now=now)
     return reply
 
 
