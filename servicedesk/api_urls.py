@@ -8,4 +8,5 @@ urlpatterns = [
     path("sla/", include("tickets.api.sla_urls")),
     path("", include("privacy.api.urls")),
     path("", include("staffing.api.urls")),
+    path("", include("triage.api.urls")),
 ]

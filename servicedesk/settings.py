@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -342,6 +343,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=60),
         "options": {"expires": 59},
     },
+    "triage.retrain-nightly": {
+        "task": "triage.tasks.retrain_task",
+        "schedule": crontab(hour=2, minute=30),
+        "args": ("nightly",),
+        "options": {"expires": 3 * 3600},
+    },
     "privacy.apply-retention": {
         "task": "privacy.tasks.apply_retention_task",
         "schedule": timedelta(hours=1),
@@ -358,6 +365,16 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 59},
     },
 }
+
+# Triage learning (issue 13 §3): retrain after this many new labels (and nightly); the newest
+# fraction of labelled mentions is held out to measure a candidate against the rules and the
+# current model; a head needs this many training labels; promoted models are rechecked by
+# each process at most this often.
+TRIAGE_RETRAIN_EVERY_LABELS = env_int("TRIAGE_RETRAIN_EVERY_LABELS", 50)
+TRIAGE_HOLDOUT_FRACTION = 0.2
+TRIAGE_MIN_LABELS = env_int("TRIAGE_MIN_LABELS", 30)
+TRIAGE_MIN_HELD_OUT = 5
+TRIAGE_MODEL_CHECK_SECONDS = float(os.environ.get("TRIAGE_MODEL_CHECK_SECONDS", "30"))
 
 # Business defaults that are configuration, not states.
 REOPEN_WINDOW_DAYS = env_int("REOPEN_WINDOW_DAYS", 7)

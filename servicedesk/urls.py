@@ -42,6 +42,7 @@ urlpatterns = [
     path("account/two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
     path("account/two-factor/qr.svg", views.two_factor_qr, name="two_factor_qr"),
     path("privacy/", include("privacy.urls")),
+    path("triage/", include("triage.urls")),
     path("", include("tickets.urls")),
 ]
 

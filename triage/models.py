@@ -112,3 +112,61 @@ class Label(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mention_id}.{self.head}={self.value} ({self.source})"
+
+
+class TrainingRun(models.Model):
+    """One retraining of the learned heads (by N new labels, nightly or on request)."""
+
+    started_at = models.DateTimeField(_("started at"))
+    trigger = models.CharField(_("trigger"), max_length=16)  # labels / nightly / manual
+    examples = models.PositiveIntegerField(_("labelled mentions"), default=0)
+    holdout = models.PositiveIntegerField(_("held-out mentions"), default=0)
+    skipped = models.JSONField(_("heads not trained, and why"), default=dict)
+
+    class Meta:
+        verbose_name = _("triage training run")
+        verbose_name_plural = _("triage training runs")
+        ordering = ("-started_at",)
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} ({self.trigger})"
+
+
+class ModelVersion(models.Model):
+    """A learned head fitted in one run: its quality on the newest labels it was not trained
+    on, the rules' quality on the same labels, and the fitted vectoriser + linear head as
+    joblib bytes. A head suggests with its newest promoted version; until one exists, with
+    the rules."""
+
+    run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE, related_name="versions")
+    head = models.CharField(_("head"), max_length=32)
+    version = models.PositiveIntegerField(_("version"))
+    trained_at = models.DateTimeField(_("trained at"))
+    training_size = models.PositiveIntegerField(_("training labels"))
+    holdout_size = models.PositiveIntegerField(_("held-out labels"))
+    quality = models.FloatField(_("accuracy on held-out labels"))
+    rules_quality = models.FloatField(_("rules' accuracy on the same labels"))
+    previous_quality = models.FloatField(
+        _("current model's accuracy on the same labels"), null=True, blank=True
+    )
+    promoted = models.BooleanField(_("promoted"), default=False)
+    decision = models.CharField(_("decision"), max_length=255, blank=True)
+    blob = models.BinaryField(_("serialized model"))
+
+    class Meta:
+        verbose_name = _("triage model version")
+        verbose_name_plural = _("triage model versions")
+        ordering = ("head", "-version")
+        constraints = [
+            models.UniqueConstraint(fields=("head", "version"), name="triage_model_head_version")
+        ]
+        indexes = [
+            models.Index(
+                fields=("head", "-version"),
+                condition=models.Q(promoted=True),
+                name="triage_model_promoted",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.head} v{self.version}"

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from servicedesk import roles
 from servicedesk.timewindow import DayField
 from servicedesk.web import role_required
+from triage.model_versions import model_versions_context
 from triage.quality import quality_in_range
 
 DEFAULT_DAYS = 30
@@ -56,11 +57,18 @@ def triage_quality(request: HttpRequest) -> HttpResponse:
         )
     if not form.is_valid():
         return render(
-            request, "tickets/triage_quality.html", {"form": form, "heads": []}, status=400
+            request,
+            "tickets/triage_quality.html",
+            {"form": form, "heads": [], **model_versions_context()},
+            status=400,
         )
     start = _day_start(form.cleaned_data["date_from"])
     end = _day_start(form.cleaned_data["date_to"] + timedelta(days=1))
     heads = quality_in_range(start, end)
     for quality in heads:
         quality.label = HEAD_LABELS.get(quality.head, quality.head)  # type: ignore[attr-defined]
-    return render(request, "tickets/triage_quality.html", {"form": form, "heads": heads})
+    return render(
+        request,
+        "tickets/triage_quality.html",
+        {"form": form, "heads": heads, **model_versions_context()},
+    )

@@ -81,3 +81,27 @@ class LabelSerializer(serializers.Serializer):
 class TriageCorrectionResultSerializer(serializers.Serializer):
     mention = serializers.IntegerField(read_only=True)
     labels = LabelSerializer(many=True, read_only=True)
+
+
+class ModelVersionSerializer(serializers.Serializer):
+    head = serializers.CharField(read_only=True)
+    version = serializers.IntegerField(read_only=True)
+    trained_at = serializers.DateTimeField(read_only=True)
+    training_size = serializers.IntegerField(read_only=True)
+    holdout_size = serializers.IntegerField(read_only=True)
+    quality = serializers.FloatField(read_only=True)
+    rules_quality = serializers.FloatField(read_only=True)
+    previous_quality = serializers.FloatField(read_only=True, allow_null=True)
+    promoted = serializers.BooleanField(read_only=True)
+    decision = serializers.CharField(read_only=True)
+
+
+class TrainingRunSerializer(serializers.Serializer):
+    run = serializers.IntegerField(read_only=True)
+    trained_at = serializers.DateTimeField(read_only=True)
+    examples = serializers.IntegerField(read_only=True)
+    holdout = serializers.IntegerField(read_only=True)
+    versions = ModelVersionSerializer(many=True, read_only=True)
+    skipped = serializers.DictField(child=serializers.CharField(), read_only=True)
+    promoted = serializers.ListField(child=serializers.CharField(), read_only=True)
+    detail = serializers.CharField(read_only=True)

@@ -10,49 +10,16 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from monitoring.models import Mention
-from triage.choices import HEADS, LabelSource, RuleKind
-from triage.models import Label, Rule, Suggestion
-from triage.rules import RuleBook, suggest
+from triage.actions.rulebook import _as_value, _is_review, load_rulebook
+from triage.actions.training import apply_models_to, enqueue_retrain_if_due
+from triage.choices import HEADS, LabelSource
+from triage.models import Label, Suggestion
+from triage.rules import suggest
 
 logger = logging.getLogger(__name__)
-REVIEW_HINTS = ("review", "bewertung", "trustpilot", "holidaycheck", "tripadvisor")
 SWEEP_BATCH = 500
 SWEEP_WINDOW = timedelta(days=7)
 _WORD = re.compile(r"\w+")
-
-
-def load_rulebook() -> RuleBook:
-    """The active rules, as the engine reads them (one query)."""
-    book = RuleBook()
-    for rule in Rule.objects.filter(is_active=True).order_by("pk"):
-        pattern = rule.pattern.strip()
-        if not pattern:
-            continue
-        if rule.kind == RuleKind.PRIVATE_DATA:
-            try:
-                book.private_data.append((rule.label or pattern, re.compile(pattern, re.I)))
-            except re.error:
-                logger.warning("triage rule %s is not a valid regular expression", rule.pk)
-        elif rule.kind == RuleKind.DEPARTMENT_KEYWORD:
-            if rule.department:
-                book.departments.setdefault(rule.department, []).append(pattern.lower())
-        else:
-            target = {
-                RuleKind.BRAND: book.brands,
-                RuleKind.INSULT: book.insults,
-                RuleKind.NEGATIVE: book.negative,
-                RuleKind.POSITIVE: book.positive,
-                RuleKind.REQUEST: book.requests,
-                RuleKind.NOISE: book.noise,
-                RuleKind.FAKE_REVIEW: book.fake_review,
-            }[rule.kind]
-            target.append(pattern.lower())
-    return book
-
-
-def _is_review(mention: Mention) -> bool:
-    name = f"{mention.channel.slug} {mention.channel.name} {mention.url}".lower()
-    return any(hint in name for hint in REVIEW_HINTS)
 
 
 def _shingles(text: str) -> set[tuple[str, ...]]:
@@ -92,16 +59,21 @@ def suggest_for_mentions(mention_ids: Iterable[int], *, now: datetime) -> int:
     book = load_rulebook()
     reviews = [mention for mention in mentions if _is_review(mention)]
     duplicates = _near_duplicates(reviews)
-    rows = []
-    for mention in mentions:
-        result = suggest(
+    results = [
+        suggest(
             mention.text,
             book,
             is_review=mention in reviews,
             is_own_account=mention.is_own_account,
             near_duplicate=mention.pk in duplicates,
         )
-        rows.append(Suggestion(mention=mention, created_at=now, **result))
+        for mention in mentions
+    ]
+    apply_models_to(results, [mention.text for mention in mentions])
+    rows = [
+        Suggestion(mention=mention, created_at=now, **result)
+        for mention, result in zip(mentions, results, strict=True)
+    ]
     Suggestion.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
 
@@ -125,12 +97,6 @@ def sweep_missing_suggestions(*, now: datetime, limit: int = SWEEP_BATCH) -> int
     )
     with transaction.atomic():
         return suggest_for_mentions(ids, now=now)
-
-
-def _as_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
 
 
 def record_labels(
@@ -157,4 +123,6 @@ def record_labels(
             defaults={"value": _as_value(value), "actor": actor, "created_at": now},
         )
         recorded.append(label)
+    if recorded:
+        enqueue_retrain_if_due()
     return recorded
