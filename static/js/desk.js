@@ -58,6 +58,8 @@
   });
   document.addEventListener("change", function (event) {
     if (event.target.id === "reply-visibility") updateSubmitLabel();
+    // issue 17: a page-size choice applies at once
+    if (event.target.matches("select[data-autosubmit]") && event.target.form) event.target.form.requestSubmit();
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     var text = document.getElementById("reply-text");

@@ -30,7 +30,13 @@ from monitoring.adapters import capabilities_of
 from monitoring.models import Mention
 from servicedesk import roles
 from servicedesk.timewindow import parse_moment
-from servicedesk.web import form_error_text, role_required
+from servicedesk.web import (
+    PAGE_SIZES,
+    form_error_text,
+    page_size,
+    page_size_refused,
+    role_required,
+)
 from tickets import actions
 from tickets.choices import DismissReason, TicketState
 from tickets.forms import BulkDismissForm
@@ -161,11 +167,12 @@ def _row_context(tickets: list[Ticket]) -> dict[str, Any]:
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
+    size = page_size(request, "inbox", INBOX_PAGE_SIZE)
+    if size is None:
+        return page_size_refused()
     blocked = request.GET.get("filter") == "blocked"
     listed = tickets_in_new(request.user, blocked=blocked)
-    page = Paginator(BreachedFirst(listed, now=now), INBOX_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(BreachedFirst(listed, now=now), size).get_page(request.GET.get("page"))
     tickets = list(page.object_list)
     return render(
         request,
@@ -175,6 +182,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "tickets": tickets,
             "since": now.isoformat(),
             "blocked_filter": blocked,
+            "page_size": size,
+            "page_sizes": PAGE_SIZES,
+            "query_string": "filter=blocked" if blocked else "",
             "is_cm": roles.is_community_manager(request.user) or roles.is_team_lead(request.user),
             **_row_context(tickets),
         },
