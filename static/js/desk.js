@@ -146,9 +146,43 @@
     var overlay = document.getElementById("help-overlay");
     if (overlay) overlay.hidden = !show;
   }
+  // ---- issue 17: the selection survives an action (the page reloads after a row's form) ---
+  var SELECTION_KEY = "desk-selection:" + location.pathname;
+  function rememberSelection() {
+    var row = selected(), list = rows(), index = list.indexOf(row);
+    var after = row ? (list[index + 1] || list[index - 1]) : null;
+    var checked = Array.from(document.querySelectorAll("input[name=tickets][form=bulk-form]:checked")).map(function (box) { return box.value; });
+    try {
+      sessionStorage.setItem(SELECTION_KEY, JSON.stringify({ row: row ? row.id : "", after: after ? after.id : "", checked: checked }));
+    } catch (error) { /* storage off: the selection starts afresh */ }
+  }
+  function restoreSelection() {
+    var saved = null;
+    try { saved = JSON.parse(sessionStorage.getItem(SELECTION_KEY) || "null"); sessionStorage.removeItem(SELECTION_KEY); } catch (error) { saved = null; }
+    if (!saved) return;
+    (saved.checked || []).forEach(function (value) {
+      var box = document.querySelector('input[name=tickets][form=bulk-form][value="' + CSS.escape(value) + '"]');
+      if (box) box.checked = true;
+    });
+    updateBulkCount();
+    // the acted-on row if it is still listed, else the one that followed it
+    var row = (saved.row && document.getElementById(saved.row)) || (saved.after && document.getElementById(saved.after));
+    if (row && row.matches("[data-keyboard-list] tr.row")) select(row);
+  }
+  document.addEventListener("submit", function (event) {
+    if (event.target.closest("[data-keyboard-list] tr.row") || event.target.id === "bulk-form") rememberSelection();
+  });
+
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     var tag = (event.target.tagName || "").toLowerCase();
+    // issue 17: Enter in the dismiss popover (on its reason or duplicate field) dismisses
+    var popoverForm = event.key === "Enter" && event.target.closest("details[data-action=dismiss] form");
+    if (popoverForm && (tag === "select" || tag === "input")) {
+      event.preventDefault();
+      popoverForm.requestSubmit();
+      return;
+    }
     if (event.key === "Escape") {
       toggleHelp(false);
       document.querySelectorAll("details[open]").forEach(function (open) { open.removeAttribute("open"); });
@@ -183,5 +217,5 @@
     event.preventDefault();
   });
 
-  document.addEventListener("DOMContentLoaded", function () { tickCountdowns(); updateCounter(); updateSubmitLabel(); });
+  document.addEventListener("DOMContentLoaded", function () { tickCountdowns(); updateCounter(); updateSubmitLabel(); restoreSelection(); });
 })();
