@@ -74,25 +74,41 @@
 
   // ---- live inbox ------------------------------------------------------------------------
   var newCount = 0;
+  // issue 17: a live row goes where the inbox's SLA order puts it (breached first, then by
+  // deadline, none last, then by arrival), not on top.
+  function slaKey(row) {
+    var due = parseInt(row.dataset.due || "", 10), opened = parseInt(row.dataset.opened || "", 10);
+    return [row.dataset.breached === "1" ? 0 : 1, isNaN(due) ? Infinity : due, isNaN(opened) ? Infinity : opened,
+      parseInt(row.dataset.ticket || "0", 10)];
+  }
+  function sortsBefore(a, b) {
+    for (var i = 0; i < a.length; i += 1) { if (a[i] !== b[i]) return a[i] < b[i]; }
+    return false;
+  }
+  function insertInOrder(body, row) {
+    var key = slaKey(row);
+    var later = Array.from(body.querySelectorAll("tr.row")).find(function (other) { return sortsBefore(key, slaKey(other)); });
+    body.insertBefore(row, later || null);
+  }
   function mergeIncoming(incoming) {
     var body = document.getElementById("inbox-body");
     if (!body) return;
     var marker = incoming.querySelector("tr[data-since]");
     if (marker) document.getElementById("inbox-since").value = marker.dataset.since;
     var added = 0;
-    Array.from(incoming.querySelectorAll("tr.row")).reverse().forEach(function (row) {
+    Array.from(incoming.querySelectorAll("tr.row")).forEach(function (row) {
       var existing = body.querySelector("#" + CSS.escape(row.id));
       if (existing) {
         var box = existing.querySelector('input[type=checkbox]');
         var checked = box && box.checked, selected = existing.classList.contains("is-selected");
-        existing.replaceWith(row);
+        existing.remove();
         if (checked) row.querySelector('input[type=checkbox]').checked = true;
         if (selected) row.classList.add("is-selected");
       } else {
-        body.insertBefore(row, body.firstChild);
         row.classList.add("is-new");
         added += 1;
       }
+      insertInOrder(body, row);
       if (window.htmx) htmx.process(row);
     });
     incoming.innerHTML = "";

@@ -1,9 +1,12 @@
-"""Issue 17: in the inbox, Enter in the dismiss popover dismisses, and the selection (the
-keyboard row and the checked boxes) survives an action and the page reload after it."""
+"""Issue 17: in the inbox, Enter in the dismiss popover dismisses, the selection (the
+keyboard row and the checked boxes) survives an action and the page reload after it, and
+live rows arrive at their place in the SLA order."""
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from tickets.choices import TicketState
@@ -52,3 +55,30 @@ def test_enter_in_the_dismiss_popover_dismisses_and_the_selection_survives(
     # and j/k carry on from the kept selection
     page.keyboard.press("k")
     expect(page.locator(f"#ticket-row-{first.pk}")).to_have_class("row is-selected")
+
+
+def test_live_rows_arrive_at_their_sla_position(
+    live_server: Any, sign_in: Any, screenshot: Any, cm: Any
+) -> None:
+    # given an inbox with deadlines in 10 and 60 minutes and one without a deadline
+    now = timezone.now()
+    soon = TicketFactory(sla_due_at=now + timedelta(minutes=10))
+    later = TicketFactory(sla_due_at=now + timedelta(minutes=60))
+    open_ended = TicketFactory(sla_due_at=None)
+    page = sign_in(cm)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{live_server.url}/inbox/")
+    expect(page.locator(f"#ticket-row-{open_ended.pk}")).to_be_visible()
+
+    # when tickets due in 30 and in 5 minutes arrive while the page is open
+    middle = TicketFactory(sla_due_at=timezone.now() + timedelta(minutes=30))
+    first = TicketFactory(sla_due_at=timezone.now() + timedelta(minutes=5))
+
+    # then the live poll puts each at its place in the SLA order, not on top
+    body = page.locator("#inbox-body tr.row")
+    expect(body).to_have_count(5, timeout=15000)
+    expected = [first, soon, middle, later, open_ended]
+    for index, ticket in enumerate(expected):
+        expect(body.nth(index)).to_have_attribute("data-ticket", str(ticket.pk))
+    expect(page.locator(f"#ticket-row-{middle.pk}")).to_have_class("row is-new")
+    screenshot(page, "keyboard-02-live-rows-in-sla-order")
