@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from servicedesk import roles
 from servicedesk.errors import NotAllowedForRole
@@ -112,3 +113,33 @@ def note_access(
         setattr(request, ACCESS_NOTES_ATTRIBUTE, notes)
     for customer_id in customer_ids or (None,):
         notes.append((kind, customer_id, ticket_id))
+
+
+PAGE_SIZES = (25, 50, 100)  # the page sizes a list offers (issue 17)
+PAGE_SIZE_PARAM = "per_page"
+
+
+def page_size(request: HttpRequest, list_name: str, default: int = PAGE_SIZES[0]) -> int | None:
+    """The page size of a list: `?per_page=` when it is one of PAGE_SIZES (then remembered in
+    the session for this list), else the remembered one, else `default`. None for a
+    `per_page` that is not offered (the view answers 400 and remembers nothing)."""
+    key = f"page_size:{list_name}"
+    given = request.GET.get(PAGE_SIZE_PARAM)
+    if given is not None:
+        size = int(given) if given.isdigit() else None
+        if size not in PAGE_SIZES:
+            return None
+        if request.session.get(key) != size:
+            request.session[key] = size
+        return size
+    remembered = request.session.get(key)
+    return remembered if remembered in PAGE_SIZES else default
+
+
+def page_size_refused() -> HttpResponse:
+    sizes = ", ".join(str(size) for size in PAGE_SIZES)
+    return HttpResponse(
+        _("The page size must be one of %(sizes)s.") % {"sizes": sizes},
+        status=400,
+        content_type="text/plain; charset=utf-8",
+    )

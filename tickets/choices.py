@@ -171,3 +171,5 @@ class NotificationKind(models.TextChoices):
     ARTICLE_PROPOSAL = "article_proposal", _("Article proposal")
     ARTICLE_REVIEWED = "article_reviewed", _("Article proposal reviewed")
     ARTICLE_EXPIRED = "article_expired", _("Article past its valid-until date")
+    NEW_MESSAGE = "new_message", _("New message")
+    DIRECT_MESSAGE = "direct_message", _("Direct message arrived")

@@ -152,8 +152,10 @@ def record_reply_attempt_failed(
     tell_author(
         reply,
         NotificationKind.REPLY_FAILED,
-        _("Your reply on ticket #%(ticket)s could not be delivered. %(error)s")
-        % {"ticket": reply.ticket_id, "error": error},
+        lambda: (
+            _("Your reply on ticket #%(ticket)s could not be delivered. %(error)s")
+            % {"ticket": reply.ticket_id, "error": error}
+        ),
         now=now,
         dedupe_key=f"reply-failed:{reply.pk}",
     )

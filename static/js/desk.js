@@ -58,6 +58,8 @@
   });
   document.addEventListener("change", function (event) {
     if (event.target.id === "reply-visibility") updateSubmitLabel();
+    // issue 17: a page-size choice applies at once
+    if (event.target.matches("select[data-autosubmit]") && event.target.form) event.target.form.requestSubmit();
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     var text = document.getElementById("reply-text");
@@ -72,25 +74,41 @@
 
   // ---- live inbox ------------------------------------------------------------------------
   var newCount = 0;
+  // issue 17: a live row goes where the inbox's SLA order puts it (breached first, then by
+  // deadline, none last, then by arrival), not on top.
+  function slaKey(row) {
+    var due = parseInt(row.dataset.due || "", 10), opened = parseInt(row.dataset.opened || "", 10);
+    return [row.dataset.breached === "1" ? 0 : 1, isNaN(due) ? Infinity : due, isNaN(opened) ? Infinity : opened,
+      parseInt(row.dataset.ticket || "0", 10)];
+  }
+  function sortsBefore(a, b) {
+    for (var i = 0; i < a.length; i += 1) { if (a[i] !== b[i]) return a[i] < b[i]; }
+    return false;
+  }
+  function insertInOrder(body, row) {
+    var key = slaKey(row);
+    var later = Array.from(body.querySelectorAll("tr.row")).find(function (other) { return sortsBefore(key, slaKey(other)); });
+    body.insertBefore(row, later || null);
+  }
   function mergeIncoming(incoming) {
     var body = document.getElementById("inbox-body");
     if (!body) return;
     var marker = incoming.querySelector("tr[data-since]");
     if (marker) document.getElementById("inbox-since").value = marker.dataset.since;
     var added = 0;
-    Array.from(incoming.querySelectorAll("tr.row")).reverse().forEach(function (row) {
+    Array.from(incoming.querySelectorAll("tr.row")).forEach(function (row) {
       var existing = body.querySelector("#" + CSS.escape(row.id));
       if (existing) {
         var box = existing.querySelector('input[type=checkbox]');
         var checked = box && box.checked, selected = existing.classList.contains("is-selected");
-        existing.replaceWith(row);
+        existing.remove();
         if (checked) row.querySelector('input[type=checkbox]').checked = true;
         if (selected) row.classList.add("is-selected");
       } else {
-        body.insertBefore(row, body.firstChild);
         row.classList.add("is-new");
         added += 1;
       }
+      insertInOrder(body, row);
       if (window.htmx) htmx.process(row);
     });
     incoming.innerHTML = "";
@@ -144,9 +162,43 @@
     var overlay = document.getElementById("help-overlay");
     if (overlay) overlay.hidden = !show;
   }
+  // ---- issue 17: the selection survives an action (the page reloads after a row's form) ---
+  var SELECTION_KEY = "desk-selection:" + location.pathname;
+  function rememberSelection() {
+    var row = selected(), list = rows(), index = list.indexOf(row);
+    var after = row ? (list[index + 1] || list[index - 1]) : null;
+    var checked = Array.from(document.querySelectorAll("input[name=tickets][form=bulk-form]:checked")).map(function (box) { return box.value; });
+    try {
+      sessionStorage.setItem(SELECTION_KEY, JSON.stringify({ row: row ? row.id : "", after: after ? after.id : "", checked: checked }));
+    } catch (error) { /* storage off: the selection starts afresh */ }
+  }
+  function restoreSelection() {
+    var saved = null;
+    try { saved = JSON.parse(sessionStorage.getItem(SELECTION_KEY) || "null"); sessionStorage.removeItem(SELECTION_KEY); } catch (error) { saved = null; }
+    if (!saved) return;
+    (saved.checked || []).forEach(function (value) {
+      var box = document.querySelector('input[name=tickets][form=bulk-form][value="' + CSS.escape(value) + '"]');
+      if (box) box.checked = true;
+    });
+    updateBulkCount();
+    // the acted-on row if it is still listed, else the one that followed it
+    var row = (saved.row && document.getElementById(saved.row)) || (saved.after && document.getElementById(saved.after));
+    if (row && row.matches("[data-keyboard-list] tr.row")) select(row);
+  }
+  document.addEventListener("submit", function (event) {
+    if (event.target.closest("[data-keyboard-list] tr.row") || event.target.id === "bulk-form") rememberSelection();
+  });
+
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     var tag = (event.target.tagName || "").toLowerCase();
+    // issue 17: Enter in the dismiss popover (on its reason or duplicate field) dismisses
+    var popoverForm = event.key === "Enter" && event.target.closest("details[data-action=dismiss] form");
+    if (popoverForm && (tag === "select" || tag === "input")) {
+      event.preventDefault();
+      popoverForm.requestSubmit();
+      return;
+    }
     if (event.key === "Escape") {
       toggleHelp(false);
       document.querySelectorAll("details[open]").forEach(function (open) { open.removeAttribute("open"); });
@@ -181,5 +233,5 @@
     event.preventDefault();
   });
 
-  document.addEventListener("DOMContentLoaded", function () { tickCountdowns(); updateCounter(); updateSubmitLabel(); });
+  document.addEventListener("DOMContentLoaded", function () { tickCountdowns(); updateCounter(); updateSubmitLabel(); restoreSelection(); });
 })();

@@ -210,12 +210,14 @@ def apply_breaches(breaches: list[SlaBreach], *, now: datetime, enqueue_emails: 
                 ticket_id=breach.clock.ticket_id,
                 at=now,
                 key=f"breach:{breach.clock_id}",
-                text=_("Ticket #%(ticket)s breached %(kind)s (due %(due)s).")
-                % {
-                    "ticket": breach.clock.ticket_id,
-                    "kind": breach.clock.get_kind_display(),
-                    "due": timezone.localtime(breach.due_at).strftime("%d.%m.%Y %H:%M:%S"),
-                },
+                text=lambda breach=breach: (
+                    _("Ticket #%(ticket)s breached %(kind)s (due %(due)s).")
+                    % {
+                        "ticket": breach.clock.ticket_id,
+                        "kind": breach.clock.get_kind_display(),
+                        "due": timezone.localtime(breach.due_at).strftime("%d.%m.%Y %H:%M:%S"),
+                    }
+                ),
                 email=True,
                 clock_id=breach.clock_id,
             )

@@ -71,8 +71,10 @@ def ask_department(
         NotificationKind.DEPARTMENT_REQUEST,
         ticket=None,
         at=now,
-        text=_("New request from the social media desk to %(department)s.")
-        % {"department": department.name},
+        text=lambda: (
+            _("New request from the social media desk to %(department)s.")
+            % {"department": department.name}
+        ),
         department_request=request.pk,
     )
     return ticket
@@ -145,8 +147,10 @@ def answer_department_request(request: DepartmentRequest, *, actor: Any, answer:
         NotificationKind.DEPARTMENT_ANSWER,
         ticket=ticket,
         at=now,
-        text=_("%(department)s answered on ticket #%(ticket)s.")
-        % {"department": request.department.name, "ticket": ticket.pk},
+        text=lambda: (
+            _("%(department)s answered on ticket #%(ticket)s.")
+            % {"department": request.department.name, "ticket": ticket.pk}
+        ),
     )
     return ticket
 

@@ -49,11 +49,13 @@ def _tell_reviewers(proposal: ArticleProposal, *, now: datetime) -> None:
         reviewers,
         NotificationKind.ARTICLE_PROPOSAL,
         at=now,
-        text=_("%(person)s proposes a change to the article “%(title)s”.")
-        % {"person": _person(proposal.proposed_by), "title": proposal.title}
-        if not proposal.is_new_article
-        else _("%(person)s proposes a new article “%(title)s”.")
-        % {"person": _person(proposal.proposed_by), "title": proposal.title},
+        text=lambda: (
+            _("%(person)s proposes a change to the article “%(title)s”.")
+            % {"person": _person(proposal.proposed_by), "title": proposal.title}
+            if not proposal.is_new_article
+            else _("%(person)s proposes a new article “%(title)s”.")
+            % {"person": _person(proposal.proposed_by), "title": proposal.title}
+        ),
         dedupe_key=f"article-proposal:{proposal.pk}",
         proposal=proposal.pk,
     )
@@ -95,8 +97,10 @@ def accept_article_proposal(
         [proposal.proposed_by],
         NotificationKind.ARTICLE_REVIEWED,
         at=article.updated_at,
-        text=_("Your proposal “%(title)s” was accepted by %(person)s.")
-        % {"title": proposal.title, "person": _person(actor)},
+        text=lambda: (
+            _("Your proposal “%(title)s” was accepted by %(person)s.")
+            % {"title": proposal.title, "person": _person(actor)}
+        ),
         article=article.pk,
     )
     return article
@@ -114,8 +118,14 @@ def reject_article_proposal(
         [proposal.proposed_by],
         NotificationKind.ARTICLE_REVIEWED,
         at=proposal.reviewed_at,
-        text=_("Your proposal “%(title)s” was rejected by %(person)s: %(comment)s")
-        % {"title": proposal.title, "person": _person(actor), "comment": proposal.review_comment},
+        text=lambda: (
+            _("Your proposal “%(title)s” was rejected by %(person)s: %(comment)s")
+            % {
+                "title": proposal.title,
+                "person": _person(actor),
+                "comment": proposal.review_comment,
+            }
+        ),
         proposal=proposal.pk,
     )
     return proposal
@@ -257,8 +267,10 @@ def flag_expired_articles(*, now: datetime) -> int:
                 owners_of(article.department),
                 NotificationKind.ARTICLE_EXPIRED,
                 at=now,
-                text=_("The article “%(title)s” was valid until %(date)s: check and update it.")
-                % {"title": article.title, "date": _date(article.valid_until)},
+                text=lambda article=article: (
+                    _("The article “%(title)s” was valid until %(date)s: check and update it.")
+                    % {"title": article.title, "date": _date(article.valid_until)}
+                ),
                 dedupe_key=f"article-expired:{article.pk}:{article.valid_until}",
                 article=article.pk,
             )

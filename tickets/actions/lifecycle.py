@@ -88,7 +88,7 @@ def take_ticket(ticket: Ticket, *, actor: Any, assignee: Any = None) -> Ticket:
             NotificationKind.ASSIGNED,
             ticket=ticket,
             at=now,
-            text=_("Ticket #%(ticket)s was assigned to you.") % {"ticket": ticket.pk},
+            text=lambda: _("Ticket #%(ticket)s was assigned to you.") % {"ticket": ticket.pk},
         )
     return ticket
 
@@ -124,7 +124,7 @@ def reassign_ticket(ticket: Ticket, *, actor: Any, assignee: Any) -> Ticket:
         NotificationKind.ASSIGNED,
         ticket=ticket,
         at=now,
-        text=_("Ticket #%(ticket)s was assigned to you.") % {"ticket": ticket.pk},
+        text=lambda: _("Ticket #%(ticket)s was assigned to you.") % {"ticket": ticket.pk},
     )
     return ticket
 

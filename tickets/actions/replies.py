@@ -314,7 +314,7 @@ def approve_reply(reply: Reply, *, actor: Any, override_reason: str = "") -> Rep
     tell_author(
         reply,
         NotificationKind.REVIEW_RESULT,
-        _("Your reply on ticket #%(ticket)s was approved.") % {"ticket": reply.ticket_id},
+        lambda: _("Your reply on ticket #%(ticket)s was approved.") % {"ticket": reply.ticket_id},
         now=now,
     )
     if reply.next_attempt_at is not None:
@@ -348,8 +348,10 @@ def reject_reply(reply: Reply, *, actor: Any, comment: str) -> Reply:
     tell_author(
         reply,
         NotificationKind.REVIEW_RESULT,
-        _("Your reply on ticket #%(ticket)s was rejected: %(comment)s")
-        % {"ticket": reply.ticket_id, "comment": comment},
+        lambda: (
+            _("Your reply on ticket #%(ticket)s was rejected: %(comment)s")
+            % {"ticket": reply.ticket_id, "comment": comment}
+        ),
         now=now,
     )
     return reply

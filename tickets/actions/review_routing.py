@@ -94,7 +94,9 @@ def request_review(reply: Reply, *, now: datetime) -> list[Any]:
         ticket=reply.ticket,
         at=now,
         dedupe_key=f"review:{reply.pk}:{now.isoformat()}",
-        text=_("A reply on ticket #%(ticket)s waits for review.") % {"ticket": reply.ticket_id},
+        text=lambda: (
+            _("A reply on ticket #%(ticket)s waits for review.") % {"ticket": reply.ticket_id}
+        ),
         reply=reply.pk,
     )
     return asked
@@ -124,8 +126,10 @@ def escalate_reviews(*, now: datetime) -> int:
             ticket=reply.ticket,
             at=now,
             dedupe_key=f"review-escalated:{reply.pk}",
-            text=_("A reply on ticket #%(ticket)s still waits for review (escalated).")
-            % {"ticket": reply.ticket_id},
+            text=lambda reply=reply: (
+                _("A reply on ticket #%(ticket)s still waits for review (escalated).")
+                % {"ticket": reply.ticket_id}
+            ),
             reply=reply.pk,
         )
         escalated += 1

@@ -231,7 +231,9 @@ def _assign(ticket: Ticket, chosen: Candidate, *, now: datetime) -> None:
         NotificationKind.ASSIGNED,
         ticket=ticket,
         at=now,
-        text=_("Ticket #%(ticket)s was assigned to you automatically.") % {"ticket": ticket.pk},
+        text=lambda: (
+            _("Ticket #%(ticket)s was assigned to you automatically.") % {"ticket": ticket.pk}
+        ),
     )
 
 

@@ -111,11 +111,11 @@ def record_sla_warnings(clock_ids: list[int], *, now: datetime) -> int:
     clocks = list(
         SlaClock.objects.filter(pk__in=claimed)
         .select_related(
-            "ticket__assignee",
+            "ticket__assignee__profile",
             "department_request__department",
-            "department_request__requested_by",
+            "department_request__requested_by__profile",
         )
-        .prefetch_related("department_request__department__experts")
+        .prefetch_related("department_request__department__experts__profile")
     )
     write_events(
         [
@@ -138,11 +138,14 @@ def record_sla_warnings(clock_ids: list[int], *, now: datetime) -> int:
         if sla.is_breached(clock.due_at, at=now):
             continue
         minutes = max(int(sla.remaining_seconds(clock.due_at, now=now) // 60), 0)
-        text = _("Ticket #%(ticket)s: %(kind)s due in %(minutes)s min.") % {
-            "ticket": clock.ticket_id,
-            "kind": clock.get_kind_display(),
-            "minutes": minutes,
-        }
+
+        def text(clock: SlaClock = clock, minutes: int = minutes) -> str:
+            return _("Ticket #%(ticket)s: %(kind)s due in %(minutes)s min.") % {
+                "ticket": clock.ticket_id,
+                "kind": clock.get_kind_display(),
+                "minutes": minutes,
+            }
+
         recipients = {user.pk: user for user in _warning_recipients(clock, clock.ticket, groups)}
         notifications += [
             notification_row(
@@ -209,7 +212,9 @@ def fire_due_resubmissions(*, now: datetime) -> int:
                         ticket=ticket,
                         at=now,
                         dedupe_key=f"resubmission:{ticket.pk}:{ticket.resubmission_on}",
-                        text=_("Follow-up due for ticket #%(ticket)s.") % {"ticket": ticket.pk},
+                        text=lambda ticket=ticket: (
+                            _("Follow-up due for ticket #%(ticket)s.") % {"ticket": ticket.pk}
+                        ),
                     )
                 fired += 1
                 progressed = True

@@ -50,8 +50,9 @@ def lead_client(client: Any, team_lead: Any) -> Any:
 
 
 def _csv(response: Any) -> list[dict[str, str]]:
-    body = b"".join(response.streaming_content).decode("utf-8-sig")
-    return list(csv.DictReader(io.StringIO(body)))
+    raw = b"".join(response.streaming_content)
+    assert raw.startswith("\ufeff".encode())  # the BOM: Excel reads the file as UTF-8
+    return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
 
 
 def test_team_lead_sees_hand_computed_compliance_on_the_page(
@@ -173,9 +174,9 @@ def test_compliance_csv_carries_the_same_figures(lead_client: Any, month: DeskMo
     assert 'filename="sla-compliance-20250211-20250312.csv"' in response["Content-Disposition"]
     rows = {row["Clock"]: row for row in _csv(response)}
     first = rows["First response"]
-    assert (first["Range"], first["met (Range)"], first["breached (Range)"]) == ("60.0", "3", "2")
-    assert (first["Today"], first["7 days"]) == ("50.0", "50.0")
-    assert rows["Department feedback"]["30 days"] == "33.33"
+    assert (first["Range"], first["met (Range)"], first["breached (Range)"]) == ("60,0", "3", "2")
+    assert (first["Today"], first["7 days"]) == ("50,0", "50,0")
+    assert rows["Department feedback"]["30 days"] == "33,33"
     assert rows["Engagement (no service case)"]["Today"] == ""
 
 
@@ -192,13 +193,18 @@ def test_agents_and_departments_csv_match_the_page(lead_client: Any, month: Desk
     )
 
     assert [
-        (row["Open tickets"], row["Replies sent"], row["Median first response"]) for row in agents
-    ] == [("2", "3", "720.0"), ("1", "1", "120.0"), ("0", "1", "360.0")]
+        (row["Open tickets"], row["Replies sent"], row["Median first response (minutes)"])
+        for row in agents
+    ] == [("2", "3", "12,0"), ("1", "1", "2,0"), ("0", "1", "6,0")]
     technik = next(row for row in departments if row["Department"] == "Technik")
-    assert (technik["Median"], technik["90th percentile"], technik["Within deadline"]) == (
-        "172800.0",
-        "241920.0",
-        "50.0",
+    assert (
+        technik["Median (minutes)"],
+        technik["90th percentile (minutes)"],
+        technik["Within deadline"],
+    ) == (
+        "2880,0",
+        "4032,0",
+        "50,0",
     )
 
 
@@ -212,12 +218,12 @@ def test_process_csv_has_duration_depth_and_hand_overs(lead_client: Any, month: 
     assert rows == [
         {
             "Resolved tickets": "3",
-            "Median duration": "7200.0",
-            "90th percentile": "421920.0",
-            "Median transitions": "3.0",
-            "90th percentile transitions": "4.6",
+            "Median duration (minutes)": "120,0",
+            "90th percentile (minutes)": "7032,0",
+            "Median transitions": "3,0",
+            "90th percentile transitions": "4,6",
             "Hand-overs": "4",
-            "Mean hand-overs": "1.33",
+            "Mean hand-overs": "1,33",
         }
     ]
 
@@ -307,3 +313,19 @@ def test_chart_labels_are_escaped() -> None:
     assert "<script>" not in svg and "<b>" not in svg
     assert "&lt;script&gt;alert(1)&lt;/script&gt; (3)" in svg
     assert "&lt;b&gt;Volumen&lt;/b&gt;" in svg
+
+
+def test_csv_opens_in_german_excel(lead_client: Any, month: DeskMonth) -> None:
+    # when the German desk exports the agents table
+    response = lead_client.get(
+        reverse("tickets:dashboard_export", args=["agents"]), HTTP_ACCEPT_LANGUAGE="de"
+    )
+    raw = b"".join(response.streaming_content)
+
+    # then the file has a BOM, semicolons, decimal commas and durations in minutes
+    header, first = raw.decode("utf-8").splitlines()[:2]
+    assert header.startswith("\ufeff")
+    assert "Median erste Antwort (Minuten)" in header.removeprefix("\ufeff").split(";")
+    assert "," not in header
+    assert first.split(";")[-len(header.split(";")) :].count("12,0") == 1
+    assert "720" not in first

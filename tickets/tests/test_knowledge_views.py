@@ -248,7 +248,7 @@ def test_the_dashboard_lists_the_most_used_articles_and_the_searches_that_found_
     assert library["lost_parcel"].title in html
     assert "zollgebühren" in html
     rows = b"".join(articles_csv.streaming_content).decode("utf-8-sig").splitlines()
-    assert rows[1].split(",")[-2:] == ["1", "1"]
+    assert rows[1].split(";")[-2:] == ["1", "1"]
 
 
 def test_expired_articles_are_flagged_to_their_owners_once(

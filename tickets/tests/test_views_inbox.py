@@ -198,3 +198,35 @@ def test_inbox_escapes_and_isolates_author_name_and_text(client: Any, cm: Any) -
     assert b"<script>alert(1)" not in response.content
     assert b"<script>evil()" not in response.content
     assert b'<bdi class="author-name">&lt;script&gt;evil()&lt;/script&gt;</bdi>' in response.content
+
+
+def test_inbox_page_size_is_chosen_validated_and_remembered(client: Any, cm: Any) -> None:
+    # given 60 new tickets
+    for _ in range(60):
+        TicketFactory()
+    client.force_login(cm)
+
+    # when the CM picks 50 per page, then comes back without the parameter
+    chosen = client.get(reverse("tickets:inbox"), {"per_page": "50"})
+    again = client.get(reverse("tickets:inbox"))
+    refused = client.get(reverse("tickets:inbox"), {"per_page": "1000"})
+    after_refusal = client.get(reverse("tickets:inbox"))
+
+    # then both pages hold 50 rows; an offer not on the list is a 400 that changes nothing
+    assert len(chosen.context["tickets"]) == 50
+    assert len(again.context["tickets"]) == 50
+    assert b'<option value="50" selected>' in again.content
+    assert refused.status_code == 400
+    assert b"25, 50, 100" in refused.content
+    assert len(after_refusal.context["tickets"]) == 50
+
+
+def test_inbox_page_size_is_25_by_default_and_per_list(client: Any, cm: Any) -> None:
+    for _ in range(30):
+        TicketFactory()
+    client.force_login(cm)
+
+    client.get(reverse("tickets:queue"), {"per_page": "100"})  # another list's choice
+    response = client.get(reverse("tickets:inbox"))
+
+    assert len(response.context["tickets"]) == 25

@@ -142,3 +142,19 @@ def test_queue_needs_the_same_queries_for_5_and_50_tickets(
         response = client.get(reverse("tickets:queue"))
 
     assert response.status_code == 200
+
+
+def test_queue_page_size_is_chosen_and_remembered(client: Any, agent: Any) -> None:
+    for _ in range(30):
+        force_state(TicketFactory(), TicketState.SUPPORT)
+    client.force_login(agent)
+
+    default = client.get(reverse("tickets:queue"), {"tab": "pickup"})
+    chosen = client.get(reverse("tickets:queue"), {"tab": "pickup", "per_page": "50"})
+    again = client.get(reverse("tickets:queue"), {"tab": "pickup", "page": "1"})
+    refused = client.get(reverse("tickets:queue"), {"per_page": "abc"})
+
+    assert len(default.context["tickets"]) == 25
+    assert len(chosen.context["tickets"]) == 30
+    assert len(again.context["tickets"]) == 30
+    assert refused.status_code == 400

@@ -10,6 +10,7 @@ import csv
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -28,6 +29,7 @@ from tickets.forms_dashboard import DashboardFilterForm
 from tickets.reports import DashboardFilters
 
 LIVE_POLL_SECONDS = 15  # at-risk clocks, live breaches and backlog refresh this often
+CSV_DELIMITER = ";"  # German Excel splits on semicolons (the comma is its decimal mark)
 CSV_DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 # --------------------------------------------------------------------------- cell formats
@@ -56,6 +58,11 @@ def format_rate(rate: float | None) -> str:
     return f"{formats.number_format(rate * 100, decimal_pos=1, use_l10n=True)} %"
 
 
+def csv_decimal(value: float, places: int) -> str:
+    """A number with a decimal comma and no grouping ("1234,5"), as German Excel reads it."""
+    return f"{round(value, places)}".replace(".", ",")
+
+
 def neutralise_csv_cell(value: Any) -> Any:
     """Text that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a
     leading single quote; numbers stay numbers."""
@@ -67,8 +74,8 @@ def neutralise_csv_cell(value: Any) -> Any:
 @dataclass(frozen=True)
 class Column:
     """One column: its header, how to read the value from a row, and its format (text, int,
-    seconds, rate, datetime, date, ticket, article, articles). `where` limits it to the page
-    or CSV."""
+    seconds, rate, decimal, datetime, date, ticket, article, articles). `where` limits it to
+    the page or CSV."""
 
     header: Any
     value: Callable[[dict[str, Any]], Any]
@@ -83,6 +90,8 @@ class Column:
         elif self.format == "rate":
             cell["text"] = format_rate(value)
             cell["level"] = _rate_level(value)
+        elif self.format == "decimal":
+            cell["text"] = _round(value)
         elif self.format == "int":
             cell["text"] = formats.number_format(value or 0, use_l10n=True, force_grouping=True)
         elif self.format == "datetime":
@@ -112,22 +121,35 @@ class Column:
             cell["numeric"] = False
         return cell
 
+    def csv_header(self) -> str:
+        """The CSV header; a duration says its unit (minutes), as its cells carry minutes."""
+        header = str(self.header)
+        if self.format == "seconds":
+            header = _("%(column)s (minutes)") % {"column": header}
+        return neutralise_csv_cell(header)
+
     def csv_cell(self, row: dict[str, Any]) -> Any:
+        """A cell as German Excel reads it: decimal comma, durations in minutes, dates as
+        DD.MM.YYYY; our own numbers are never neutralised (a leading minus stays a number)."""
         value = self.value(row)
         if value is None:
             return ""
         if self.format == "seconds":
-            return round(value, 1)
+            return csv_decimal(value / 60, 1)
         if self.format == "rate":
-            return round(value * 100, 2)
+            return csv_decimal(value * 100, 2)
+        if self.format == "decimal":
+            return csv_decimal(float(value), 2)
         if self.format == "datetime":
-            return timezone.localtime(value).isoformat()
+            return timezone.localtime(value).strftime("%d.%m.%Y %H:%M")
         if self.format == "date":
-            return value.isoformat()
+            return value.strftime("%d.%m.%Y")
         if self.format == "article":
             return neutralise_csv_cell(value[1])
         if self.format == "articles":
             return neutralise_csv_cell("; ".join(title for _pk, title in value))
+        if isinstance(value, float | Decimal):
+            return csv_decimal(float(value), 2)
         return neutralise_csv_cell(str(value)) if isinstance(value, str) else value
 
 
@@ -324,7 +346,7 @@ TABLES: dict[str, Table] = {
             Column(_("Median transitions"), lambda row: row["median_transitions"], "int"),
             Column(_("90th percentile transitions"), lambda row: row["p90_transitions"], "int"),
             Column(_("Hand-overs"), lambda row: row["handovers"], "int"),
-            Column(_("Mean hand-overs"), lambda row: _round(row["mean_handovers"]), "text"),
+            Column(_("Mean hand-overs"), lambda row: row["mean_handovers"], "decimal"),
         ],
         _("First mention to resolution; a hand-over is a transition between two stages."),
     ),
@@ -560,8 +582,8 @@ class _Echo:
 @role_required(roles.is_team_lead)
 @require_GET
 def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
-    """One table as CSV (UTF-8 with BOM, for spreadsheets), for the same filters; unknown
-    tables 404, invalid filters 400."""
+    """One table as CSV for German Excel (UTF-8 with BOM, semicolons, decimal comma,
+    durations in minutes), for the same filters; unknown tables 404, invalid filters 400."""
     if table not in TABLES:
         raise Http404
     now = timezone.now()
@@ -575,9 +597,9 @@ def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
         data = spec.report(filters, now=now, **arguments)
         rows = list(spec.rows(data))
     columns = spec.csv_columns()
-    writer = csv.writer(_Echo())
+    writer = csv.writer(_Echo(), delimiter=CSV_DELIMITER)
     lines = [
-        "\ufeff" + writer.writerow([neutralise_csv_cell(str(column.header)) for column in columns]),
+        "\ufeff" + writer.writerow([column.csv_header() for column in columns]),
         *(writer.writerow([column.csv_cell(row) for column in columns]) for row in rows),
     ]
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")

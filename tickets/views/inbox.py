@@ -31,7 +31,13 @@ from monitoring.adapters import capabilities_of
 from monitoring.models import Mention
 from servicedesk import roles
 from servicedesk.timewindow import parse_moment
-from servicedesk.web import form_error_text, role_required
+from servicedesk.web import (
+    PAGE_SIZES,
+    form_error_text,
+    page_size,
+    page_size_refused,
+    role_required,
+)
 from tickets import actions
 from tickets.choices import DismissReason, TicketState
 from tickets.forms import BulkDismissForm
@@ -160,6 +166,9 @@ def _row_context(tickets: list[Ticket]) -> dict[str, Any]:
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
+    size = page_size(request, "inbox", INBOX_PAGE_SIZE)
+    if size is None:
+        return page_size_refused()
     blocked = request.GET.get("filter") == "blocked"
     triage_form = triage_ui.InboxTriageFilterForm(request.GET)
     if not triage_form.is_valid():
@@ -174,7 +183,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         ).order_by("suggestion_rank", F("is_breached").desc(), *LIST_ORDER)
     else:
         rows = BreachedFirst(listed, now=now)
-    page = Paginator(rows, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(rows, size).get_page(request.GET.get("page"))
     tickets = list(page.object_list)
     triage_ui.attach_suggestions(tickets)
     query = {**chosen, **({"filter": "blocked"} if blocked else {})}
@@ -190,6 +199,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "triage_sorts": triage_ui.SORTS,
             "query_string": urlencode(query),
             "may_correct_triage": triage_ui.may_correct(request.user),
+            "page_size": size,
+            "page_sizes": PAGE_SIZES,
             "is_cm": roles.is_community_manager(request.user) or roles.is_team_lead(request.user),
             **_row_context(tickets),
         },

@@ -59,6 +59,11 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("tickets:knowledge_proposal", pk=notification.data["proposal"])
     if request.POST.get("open") and notification.data.get("article"):
         return redirect("tickets:knowledge_article", pk=notification.data["article"])
+    # A department expert's notification opens the request it names (issue 17).
+    if request.POST.get("open") and notification.data.get("department_request"):
+        return redirect(
+            "tickets:department_request_detail", pk=notification.data["department_request"]
+        )
     return redirect("tickets:notifications")
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from servicedesk import roles
-from servicedesk.web import role_required
+from servicedesk.web import PAGE_SIZES, page_size, page_size_refused, role_required
 from tickets.choices import OPEN_STATES, TicketState
 from tickets.models import Ticket
 from tickets.views.inbox import BreachedFirst, with_list_columns
@@ -52,6 +52,9 @@ def queue_queryset(user: Any, tab: str, *, now: datetime) -> QuerySet[Ticket]:
 @role_required(roles.is_support_agent, roles.is_team_lead)
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
+    size = page_size(request, "queue", QUEUE_PAGE_SIZE)
+    if size is None:
+        return page_size_refused()
     filters = tab_filters(request.user)
     tab = request.GET.get("tab") if request.GET.get("tab") in filters else "pickup"
     visible = Ticket.objects.visible_to(request.user)
@@ -59,7 +62,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     counts = {key: visible.filter(condition).count() for key, condition in filters.items()}
     page = Paginator(
         BreachedFirst(visible.filter(filters[tab]), now=timezone.now(), count=counts[tab]),
-        QUEUE_PAGE_SIZE,
+        size,
     ).get_page(request.GET.get("page"))
     is_lead = roles.is_team_lead(request.user)
     return render(
@@ -74,6 +77,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "tickets": list(page.object_list),
             "is_lead": is_lead,
+            "page_size": size,
+            "page_sizes": PAGE_SIZES,
             "assignees": list(
                 User.objects.filter(
                     groups__name__in=[roles.SUPPORT_AGENT, roles.TEAM_LEAD], is_active=True

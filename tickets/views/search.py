@@ -30,6 +30,7 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from crm.models import Customer, SocialIdentity, normalise_handle
@@ -163,7 +164,7 @@ def snippets_for(ticket_ids: list[int], text: str) -> dict[int, list[dict[str, A
     snippets: dict[int, list[dict[str, Any]]] = defaultdict(list)
     sources = (
         (Mention.objects, _("Mention")),
-        (searchable_replies(), _("Reply")),
+        (searchable_replies(), pgettext_lazy("search hit", "Reply")),
         (TicketNote.objects, _("Internal note")),
     )
     for manager, label in sources:
