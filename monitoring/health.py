@@ -18,7 +18,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from monitoring.adapters import capabilities_of
+from monitoring.adapters import adapter_class, capabilities_of
 from monitoring.adapters.base import (
     AdapterError,
     AdapterUnauthorized,
@@ -30,25 +30,16 @@ from monitoring.adapters.base import (
 from monitoring.adapters.http import RequestRejected, credentials_of
 from monitoring.choices import Platform
 
-# What each platform's adapter cannot work without (see its module's docstring).
-NEEDS_ACCESS_TOKEN = frozenset(
-    {Platform.TWITTER, Platform.FACEBOOK, Platform.INSTAGRAM, Platform.YOUTUBE, Platform.MASTODON}
-)
-REQUIRED_CONFIG: dict[str, tuple[str, ...]] = {
-    Platform.TWITTER: ("user_id",),
-    Platform.FACEBOOK: ("page_id",),
-    Platform.INSTAGRAM: ("ig_user_id",),
-    Platform.YOUTUBE: ("channel_id",),
-}
 # Platforms whose direct messages are addressed by the recipient's platform user id.
 PRIVATE_NEEDS_USER_ID = frozenset({Platform.TWITTER, Platform.FACEBOOK})
-SHORT_NAMES: dict[str, str] = {
-    Platform.TWITTER: "X",
-    Platform.FACEBOOK: "Facebook",
-    Platform.INSTAGRAM: "Instagram",
-    Platform.YOUTUBE: "YouTube",
-    Platform.MASTODON: "Mastodon",
-}
+
+
+def _adapter_attribute(channel: Any, name: str, default: Any) -> Any:
+    """What the channel's adapter class declares (its label, config key, need of a token)."""
+    try:
+        return getattr(adapter_class(channel.platform), name, default)
+    except (ImportError, KeyError):
+        return default
 
 
 @dataclass(frozen=True)
@@ -69,7 +60,7 @@ class SendHealth:
 
 def platform_name(channel: Any) -> str:
     """The platform as people call it ("X"), or the channel's name for bridges and feeds."""
-    return SHORT_NAMES.get(channel.platform) or channel.name
+    return _adapter_attribute(channel, "label", "") or channel.name
 
 
 def posts_itself(channel: Any) -> bool:
@@ -82,11 +73,12 @@ def setup_problems(channel: Any) -> list[str]:
     if not posts_itself(channel):
         return []
     problems = []
-    if channel.platform in NEEDS_ACCESS_TOKEN and not credentials_of(channel).get("access_token"):
+    needs_token = _adapter_attribute(channel, "needs_access_token", False)
+    if needs_token and not credentials_of(channel).get("access_token"):
         problems.append(_("no credentials are stored"))
-    for key in REQUIRED_CONFIG.get(channel.platform, ()):
-        if not str((channel.config or {}).get(key) or ""):
-            problems.append(_("the configuration lacks %(key)s") % {"key": key})
+    key = _adapter_attribute(channel, "config_key", "")
+    if key and not str((channel.config or {}).get(key) or ""):
+        problems.append(_("the configuration lacks %(key)s") % {"key": key})
     if channel.platform == Platform.MASTODON and not channel.base_url:
         problems.append(_("the instance URL is missing"))
     if channel.platform == Platform.WEBHOOK:

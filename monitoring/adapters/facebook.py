@@ -40,14 +40,18 @@ class FacebookAdapter:
         {"fetch", "reply_public", "reply_private", "hide", "block"}
     )
     has_idempotency_keys: ClassVar[bool] = False
+    # What the desk shows of the adapter and what it cannot work without (monitoring.health).
+    label: ClassVar[str] = "Facebook"
+    config_key: ClassVar[str] = "page_id"
+    needs_access_token: ClassVar[bool] = True
 
     def _client(self, channel: Any) -> PlatformClient:
         return PlatformClient.with_bearer_token(
-            channel, label="Facebook", default_base_url=DEFAULT_BASE_URL
+            channel, label=self.label, default_base_url=DEFAULT_BASE_URL
         )
 
     def _page_id(self, channel: Any) -> str:
-        return required_config(channel, "page_id", label="Facebook")
+        return required_config(channel, self.config_key, label=self.label)
 
     # ------------------------------------------------------------------ fetch
 

@@ -37,14 +37,18 @@ MEDIA_FIELDS = (
 class InstagramAdapter:
     capabilities: ClassVar[frozenset[Capability]] = frozenset({"fetch", "reply_public", "hide"})
     has_idempotency_keys: ClassVar[bool] = False
+    # What the desk shows of the adapter and what it cannot work without (monitoring.health).
+    label: ClassVar[str] = "Instagram"
+    config_key: ClassVar[str] = "ig_user_id"
+    needs_access_token: ClassVar[bool] = True
 
     def _client(self, channel: Any) -> PlatformClient:
         return PlatformClient.with_bearer_token(
-            channel, label="Instagram", default_base_url=DEFAULT_BASE_URL
+            channel, label=self.label, default_base_url=DEFAULT_BASE_URL
         )
 
     def _user_id(self, channel: Any) -> str:
-        return required_config(channel, "ig_user_id", label="Instagram")
+        return required_config(channel, self.config_key, label=self.label)
 
     def fetch(self, channel: Any, cursor: str | None) -> FetchResult:
         client = self._client(channel)

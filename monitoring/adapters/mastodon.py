@@ -45,10 +45,14 @@ class MastodonAdapter:
         {"fetch", "reply_public", "reply_private", "block"}
     )
     has_idempotency_keys: ClassVar[bool] = True
+    # What the desk shows of the adapter and what it cannot work without (monitoring.health).
+    label: ClassVar[str] = "Mastodon"
+    config_key: ClassVar[str] = ""
+    needs_access_token: ClassVar[bool] = True
 
     def _client(self, channel: Any) -> PlatformClient:
         return PlatformClient.with_bearer_token(
-            channel, label="Mastodon", default_base_url="", Accept="application/json"
+            channel, label=self.label, default_base_url="", Accept="application/json"
         )
 
     # ------------------------------------------------------------------ fetch

@@ -49,14 +49,18 @@ class TwitterAdapter:
         {"fetch", "reply_public", "reply_private", "hide"}
     )
     has_idempotency_keys: ClassVar[bool] = False
+    # What the desk shows of the adapter and what it cannot work without (monitoring.health).
+    label: ClassVar[str] = "X"
+    config_key: ClassVar[str] = "user_id"
+    needs_access_token: ClassVar[bool] = True
 
     def _client(self, channel: Any) -> PlatformClient:
         return PlatformClient.with_bearer_token(
-            channel, label="X", default_base_url=DEFAULT_BASE_URL
+            channel, label=self.label, default_base_url=DEFAULT_BASE_URL
         )
 
     def _user_id(self, channel: Any) -> str:
-        return required_config(channel, "user_id", label="X")
+        return required_config(channel, self.config_key, label=self.label)
 
     # ------------------------------------------------------------------ fetch
 

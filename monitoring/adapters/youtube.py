@@ -34,14 +34,18 @@ PAGE_SIZE = 100  # the API's maximum for commentThreads
 class YouTubeAdapter:
     capabilities: ClassVar[frozenset[Capability]] = frozenset({"fetch", "reply_public", "hide"})
     has_idempotency_keys: ClassVar[bool] = False
+    # What the desk shows of the adapter and what it cannot work without (monitoring.health).
+    label: ClassVar[str] = "YouTube"
+    config_key: ClassVar[str] = "channel_id"
+    needs_access_token: ClassVar[bool] = True
 
     def _client(self, channel: Any) -> PlatformClient:
         return PlatformClient.with_bearer_token(
-            channel, label="YouTube", default_base_url=DEFAULT_BASE_URL
+            channel, label=self.label, default_base_url=DEFAULT_BASE_URL
         )
 
     def _channel_id(self, channel: Any) -> str:
-        return required_config(channel, "channel_id", label="YouTube")
+        return required_config(channel, self.config_key, label=self.label)
 
     def fetch(self, channel: Any, cursor: str | None) -> FetchResult:
         client = self._client(channel)
