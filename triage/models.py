@@ -43,6 +43,21 @@ class Rule(models.Model):
 class Suggestion(models.Model):
     """What triage suggests for one mention; never acts by itself."""
 
+    # What the API and the Art. 15 export show of a suggestion (DESIGN §6 `triage` object).
+    SHOWN_FIELDS = (
+        "relevant",
+        "route",
+        "department",
+        "needs_private_data",
+        "tonality",
+        "abusive",
+        "fake_review",
+        "language",
+        "confidence",
+        "reasons",
+        "model",
+    )
+
     mention = models.OneToOneField(
         "monitoring.Mention", on_delete=models.CASCADE, related_name="triage"
     )

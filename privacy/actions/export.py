@@ -204,21 +204,7 @@ def sections(customer: Customer) -> Iterator[Section]:
         "triage_suggestions",
         _rows(
             Suggestion.objects.filter(mention__in=mention_ids).order_by("mention_id"),
-            [
-                "mention_id",
-                "relevant",
-                "route",
-                "department",
-                "needs_private_data",
-                "tonality",
-                "abusive",
-                "fake_review",
-                "language",
-                "confidence",
-                "reasons",
-                "model",
-                "created_at",
-            ],
+            ["mention_id", *Suggestion.SHOWN_FIELDS, "created_at"],
         ),
     )
     yield (

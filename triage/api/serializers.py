@@ -26,19 +26,7 @@ class SuggestionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Suggestion
-        fields = [
-            "relevant",
-            "route",
-            "department",
-            "needs_private_data",
-            "tonality",
-            "abusive",
-            "fake_review",
-            "language",
-            "confidence",
-            "reasons",
-            "model",
-        ]
+        fields = list(Suggestion.SHOWN_FIELDS)
         read_only_fields = fields
 
     def get_department(self, suggestion: Suggestion) -> str | None:
