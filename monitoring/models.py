@@ -175,6 +175,12 @@ class Mention(models.Model):
     def __str__(self) -> str:
         return f"{self.channel.slug}:{self.external_id}"
 
+    @property
+    def is_erased(self) -> bool:
+        """A tombstone left by an erasure or a retention sweep (issue 15): its raw payload
+        holds only the key "erased"."""
+        return "erased" in (self.raw or {})
+
 
 class MentionRevision(models.Model):
     """A different text received later for a known mention (an edit on the platform)."""

@@ -239,6 +239,9 @@ class _Run:
             ("tickets_departmentrequest", "question"),
             ("tickets_departmentrequest", "answer"),
             ("tickets_ticket", "preview"),
+            # Other people's posts that name them (a bystander's "@handle, same here").
+            ("monitoring_mention", "text"),
+            ("monitoring_mentionrevision", "text"),
             ("crm_customernote", "text"),
             ("knowledge_article", "title"),
             ("knowledge_article", "body"),
@@ -373,6 +376,17 @@ def tombstone_ticket_texts(ids: Sequence[int], *, count: Counter) -> None:
             "tickets_ticket",
             """UPDATE tickets_ticket SET preview = %(t)s, handover_reference = ''
                 WHERE id = ANY(%(ids)s) AND (preview <> %(t)s OR handover_reference <> '')""",
+        ),
+        (
+            # The brand's own posts in their threads answer them by name.
+            "monitoring_mention.own_posts",
+            """UPDATE monitoring_mention SET text = %(t)s, url = '', raw = '{}'::jsonb
+                WHERE ticket_id = ANY(%(ids)s) AND is_own_account AND text <> %(t)s""",
+        ),
+        (
+            "monitoring_mentionrevision.own_posts",
+            """DELETE FROM monitoring_mentionrevision r USING monitoring_mention m
+                WHERE r.mention_id = m.id AND m.ticket_id = ANY(%(ids)s) AND m.is_own_account""",
         ),
         (
             "tickets_ticketnote",

@@ -47,6 +47,7 @@ def section_titles() -> dict[str, str]:
         "mentions": _("Posts (mentions)"),
         "mention_revisions": _("Edited versions of posts"),
         "replies": _("Replies to the customer"),
+        "own_posts": _("The company's public posts in their threads"),
         "ticket_notes": _("Internal notes on the tickets"),
         "ticket_events": _("Ticket history"),
         "department_requests": _("Department requests"),
@@ -147,6 +148,15 @@ def sections(customer: Customer) -> Iterator[Section]:
             .distinct()
             .order_by("pk"),
             ["id", "ticket_id", "visibility", "kind", "status", "text", "sent_at", "created_at"],
+        ),
+    )
+    # What the brand's own accounts posted in their threads (written outside the desk or
+    # polled back after sending): answers to them, so part of what the desk holds.
+    yield (
+        "own_posts",
+        _rows(
+            Mention.objects.filter(ticket__in=ticket_ids, is_own_account=True).order_by("pk"),
+            ["id", "channel__slug", "external_id", "ticket_id", "text", "created_at", "url"],
         ),
     )
     yield (

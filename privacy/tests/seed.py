@@ -47,6 +47,7 @@ MARKERS = {
     "handover": "MKQHANDOVER",
     "triage": "MKQTRIAGE",
     "triage_fake": "MKQFAKE",
+    "own_post": "MKQOWNPOST",
 }
 KEEP = "BYSTANDERKEEP"
 
@@ -180,6 +181,30 @@ def seed_person(
             external_id="bystander-1",
             author=RawAuthor(handle="@bernd_b", display_name="Bernd Beistand"),
             text=f"@desk {KEEP} bitte",
+            created_at=now - timedelta(minutes=5),
+        ),
+        now=now - timedelta(minutes=4),
+    )
+    # The brand's own public answer in their thread (posted on the platform, polled back)
+    # and a bystander's post that names them: the first is about them, the second loses
+    # the name only.
+    intake.receive_mention(
+        twitter,
+        RawMention(
+            external_id="desk-answer-1",
+            author=RawAuthor(handle="@desk", display_name="Desk"),
+            text=f"@{MARKERS['handle_tw']} Hallo {MARKERS['name']}, {MARKERS['own_post']}",
+            created_at=now - timedelta(minutes=6),
+            in_reply_to=seeded.raw[0].external_id,
+        ),
+        now=now - timedelta(minutes=6),
+    )
+    intake.receive_mention(
+        twitter,
+        RawMention(
+            external_id="bystander-2",
+            author=RawAuthor(handle="@bernd_b", display_name="Bernd Beistand"),
+            text=f"@desk {KEEP}, geht mir wie @{MARKERS['handle_tw']}",
             created_at=now - timedelta(minutes=5),
         ),
         now=now - timedelta(minutes=4),

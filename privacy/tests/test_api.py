@@ -22,6 +22,7 @@ EXPORT_SECTIONS = {
     "mentions": 4,
     "mention_revisions": 2,
     "replies": 1,
+    "own_posts": 1,
     "ticket_notes": 1,
     "department_requests": 1,
     "notifications": 1,

@@ -229,3 +229,30 @@ def test_an_interrupted_erasure_resumes(
     assert erasure.counts["monitoring_mention"] == 6
     assert not Mention.objects.filter(text__contains=MARKERS["text"]).exists()
     assert not seeded.customer.identities.exclude(handle__startswith="erased-").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_decision_on_an_erased_post_records_no_training_label(
+    agent: Any, team_lead: Any, privacy_officer: Any, department: Any, expert: Any
+) -> None:
+    """The tombstone stays in the workflow, but a later decision on it (a CM dismissing
+    the ticket, say) must not bring the post back as training data."""
+    from triage.actions import record_labels
+    from triage.choices import LabelSource
+
+    seeded = seed_person(agent=agent, team_lead=team_lead, department=department, expert=expert)
+    erasure = erasure_actions.request_erasure(
+        seeded.customer, team_lead, reason="", now=timezone.now()
+    )
+    erasure_actions.confirm_erasure(erasure.pk, privacy_officer, now=timezone.now())
+    tombstone = Mention.objects.get(pk=seeded.mentions[0].pk)
+    assert tombstone.is_erased
+    recorded = record_labels(
+        tombstone,
+        {"relevant": False},
+        source=LabelSource.DISMISS,
+        actor=team_lead,
+        now=timezone.now(),
+    )
+    assert recorded == []
+    assert not Label.objects.filter(mention=tombstone).exists()

@@ -108,12 +108,15 @@ def record_labels(
     now: datetime,
 ) -> list[Label]:
     """Record human decisions about `mention` as labels (one per head given); a decision
-    of the same source on the same head replaces the earlier one."""
+    of the same source on the same head replaces the earlier one. An erased post's
+    tombstone is no training data (issue 15): nothing is recorded for it."""
     unknown = set(labels) - set(HEADS)
     if unknown:
         raise ValueError(f"unknown triage heads: {sorted(unknown)}")
     if source not in LabelSource.values:
         raise ValueError(f"unknown label source: {source}")
+    if mention.is_erased:
+        return []
     recorded = []
     for head, value in labels.items():
         label, _created = Label.objects.update_or_create(
