@@ -138,7 +138,7 @@ def push(port: int, token: str, bodies: list[bytes], clients: int) -> tuple[floa
 TICKET_COLUMNS = (
     "channel_id, customer_id, state, priority, is_private, preview, mention_count, opened_at, "
     "posted_at, last_mention_at, state_changed_at, updated_at, no_service_case, dismiss_reason, "
-    "handover_reference, starts_clocks"
+    "handover_reference, starts_clocks, assigned_by_routing"
 )
 MENTION_COLUMNS = (
     "channel_id, external_id, author_handle, author_display_name, author_platform_user_id, "
@@ -153,7 +153,7 @@ def _baseline_rows(count: int, prefix: str, channel_id: int, customer_id: int) -
     for number in range(count):
         body = mention(number, prefix, now.isoformat())
         ticket = (channel_id, customer_id, "new", "normal", False, body["text"][:280], 1,
-                  now, now, now, now, now, False, "", "", True)  # fmt: skip
+                  now, now, now, now, now, False, "", "", True, False)  # fmt: skip
         rows.append((ticket, body))
     return rows
 
