@@ -9,7 +9,9 @@ the shared seeded database, worker_memory (bench/worker_memory.py, own database
 sd_bench_worker) and knowledge (bench/knowledge.py: search at 100,000 articles, own database
 sd_bench_knowledge, seeded once and reused) and routing (bench/routing.py: routing decisions
 at 200,000 open tickets and a burst of 1,000 cases, own database sd_bench_routing, seeded
-once and reused). Each runs as its own process; its full output
+once and reused) and scaleout (bench/scaleout.py: the drill faults/drill_g_scale_out.py, two
+web and two worker processes on a private PostgreSQL and Redis under a 50,000-mention push
+from 8 clients; its verdict). Each runs as its own process; its full output
 is printed as it goes and its figures are kept in bench/results/<name>.json.
 
 The shared database (sd_bench_suite; sd_bench_suite_quick with --quick) is seeded with
@@ -44,6 +46,7 @@ from bench.common import (
 
 BENCHMARKS = (
     "ingest", "pages", "sla_sweep", "dashboard", "worker_memory", "knowledge", "routing",
+    "scaleout",
 )  # fmt: skip
 NEEDS_SEED = {"pages", "sla_sweep", "dashboard"}
 REUSE_HOURS = 6
@@ -53,13 +56,14 @@ SIZES = {
         "page_requests": 50, "sweep_runs": 21, "due": 100, "latency_clocks": 50,
         "dashboard_runs": 15, "worker_mentions": 100_000, "articles": 100_000,
         "search_runs": 15, "routing_tickets": 200_000, "routing_decisions": 200,
-        "routing_burst": 1_000,
+        "routing_burst": 1_000, "scaleout_mentions": 50_000,
     },
     "quick": {
         "tickets": 20_000, "running": 4_000, "ingest_count": 2_000, "ingest_single": 200,
         "page_requests": 5, "sweep_runs": 3, "due": 100, "latency_clocks": 10,
         "dashboard_runs": 3, "worker_mentions": 2_000, "articles": 5_000, "search_runs": 3,
         "routing_tickets": 10_000, "routing_decisions": 20, "routing_burst": 200,
+        "scaleout_mentions": 2_000,
     },
 }  # fmt: skip
 META_TABLE = "bench_seed_meta"
@@ -173,6 +177,8 @@ def _commands(database: str, sizes: dict[str, int], quick: bool) -> dict[str, li
                     "--tickets", str(sizes["routing_tickets"]), "--decisions",
                     str(sizes["routing_decisions"]), "--burst", str(sizes["routing_burst"]),
                     "--json", f"routing{suffix}.json"],
+        "scaleout": [*python, "-m", "bench.scaleout", "--mentions",
+                     str(sizes["scaleout_mentions"]), "--json", f"scaleout{suffix}.json"],
     }  # fmt: skip
 
 
@@ -278,6 +284,8 @@ def table_rows(results: dict[str, Any]) -> list[dict[str, str]]:
                 "knowledge search, slowest query (median)",
                 f"{overall['max_query_median_ms']:.1f} ms",
             )
+        elif name == "scaleout":
+            scaleout_row(add, figures)
         elif name == "routing":
             decision, burst = figures["decision"], figures["burst"]
             add(f"routing decision, {figures['open_tickets']:,} open, {figures['agents']} agents",
@@ -288,6 +296,21 @@ def table_rows(results: dict[str, Any]) -> list[dict[str, str]]:
                 f"{burst['still_waiting']} left", "< 10 s, +-1 of equal",
                 figures["burst_target_met"])  # fmt: skip
     return rows
+
+
+def scaleout_row(add: Any, figures: dict[str, Any]) -> None:
+    """The scale-out drill's verdict (bench/scaleout.py, faults/drill_g_scale_out.py)."""
+    drill = figures.get("figures", {})
+    counts = drill.get("counts", {})
+    add(
+        f"scale-out drill: 2 web + 2 workers, {figures['mentions']:,} mentions, 8 clients",
+        f"{counts.get('unique_stored', 0):,} stored, {counts.get('lost', '?')} lost, "
+        f"{counts.get('stored', 0) - counts.get('unique_stored', 0)} twice, "
+        f"{counts.get('replies_posted_twice', '?')} replies twice; "
+        f"{drill.get('mentions_per_second', 0):,.0f}/s",
+        "nothing lost or twice",
+        figures["passed"],
+    )
 
 
 def print_table(rows: list[dict[str, str]]) -> None:
