@@ -96,6 +96,8 @@ def _submit_replies(author: Any, count: int) -> int:
                 visibility="public",
                 kind="answer",
                 status=ReplyStatus.PENDING_REVIEW,
+                created_at=now,
+                updated_at=now,
                 submitted_at=now,
             )
         )
