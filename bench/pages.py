@@ -17,7 +17,7 @@ templates without the queries a template runs itself (lazy querysets, template t
 SQL share and the template share of the page's time. Target: each page's median at most
 TARGET_RATIO times the minimal view's median.
 
-    .venv/bin/python -m bench.pages [--database sd_bench_suite] [--requests 50]
+    .venv/bin/python -m bench.pages [--database sd_bench_suite] [--requests 50] [--explain]
 """
 
 import argparse
@@ -38,6 +38,7 @@ from bench.common import (
 TARGET_RATIO = 4.0
 QUEUE_TABS = ("pickup", "mine", "waiting_customer", "waiting_department", "follow_up")
 REVIEW_PENDING = 200  # replies waiting for review while the review queue is measured
+SLOWEST = 3  # queries of each page kept in the figures (with --explain: their plans)
 
 
 def _user(username: str) -> Any:
@@ -116,6 +117,7 @@ def _breakdown(get: Any, repeat: int = 5) -> dict[str, Any]:
 
     render = Template.render
     state = {"count": 0, "sql": 0.0, "sql_in_template": 0.0, "template": 0.0, "depth": 0}
+    statements: list[tuple[float, str, Any]] = []  # of the last request
 
     def measure(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         started = time.perf_counter()
@@ -125,6 +127,7 @@ def _breakdown(get: Any, repeat: int = 5) -> dict[str, Any]:
             spent = (time.perf_counter() - started) * 1000
             state["count"] += 1
             state["sql"] += spent
+            statements.append((spent, sql, params))
             if state["depth"]:
                 state["sql_in_template"] += spent
 
@@ -142,6 +145,7 @@ def _breakdown(get: Any, repeat: int = 5) -> dict[str, Any]:
     with connection.execute_wrapper(measure), mock.patch.object(Template, "render", timed_render):
         for _request in range(repeat):
             state.update(count=0, sql=0.0, sql_in_template=0.0, template=0.0)
+            statements.clear()
             total = timed_ms(get)
             template = state["template"] - state["sql_in_template"]
             rows.append((state["count"], total, state["sql"], template))
@@ -154,10 +158,17 @@ def _breakdown(get: Any, repeat: int = 5) -> dict[str, Any]:
         "template_median_ms": round(template, 2),
         "sql_share": round(sql / total, 3),
         "template_share": round(template / total, 3),
+        "slowest_queries": [
+            {"ms": round(spent, 2), "sql": sql, "params": [str(value) for value in params or ()]}
+            for spent, sql, params in sorted(statements, key=lambda row: -row[0])[:SLOWEST]
+        ],
+        "_slowest": sorted(statements, key=lambda row: -row[0])[:SLOWEST],
     }
 
 
-def _measure(name: str, client: Any, url: str, requests: int, warmup: int) -> dict[str, Any]:
+def _measure(
+    name: str, client: Any, url: str, requests: int, warmup: int, explain: bool = False
+) -> dict[str, Any]:
     def get() -> None:
         response = client.get(url)
         if response.status_code != 200:
@@ -166,10 +177,25 @@ def _measure(name: str, client: Any, url: str, requests: int, warmup: int) -> di
     for _warm in range(warmup):
         get()
     samples = [timed_ms(get) for _request in range(requests)]
-    return {"url": url, **_breakdown(get), **summary_ms(samples)}
+    breakdown = _breakdown(get)
+    slowest = breakdown.pop("_slowest")
+    if explain:
+        _print_plans(name, slowest)
+    return {"url": url, **breakdown, **summary_ms(samples)}
 
 
-def run(requests: int = 50, warmup: int = 3) -> dict[str, Any]:
+def _print_plans(name: str, statements: list[tuple[float, str, Any]]) -> None:
+    """EXPLAIN ANALYZE of a page's slowest queries (run once more, their rows discarded)."""
+    from django.db import connection
+
+    for spent, sql, params in statements:
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+            plan = "\n".join(f"    {row[0]}" for row in cursor.fetchall())
+        print(f"--- {name}: {spent:.1f} ms\n    {sql[:600]}\n{plan}", flush=True)
+
+
+def run(requests: int = 50, warmup: int = 3, explain: bool = False) -> dict[str, Any]:
     """Time every page and the minimal view; returns the figures per page."""
     from django.db import transaction
     from django.test import Client, override_settings
@@ -200,12 +226,14 @@ def run(requests: int = 50, warmup: int = 3) -> dict[str, Any]:
 
         figures: dict[str, Any] = {}
         for name, user, url in pages:
-            figures[name] = _measure(name, client_of(user), url, requests, warmup)
+            figures[name] = _measure(name, client_of(user), url, requests, warmup, explain)
         with transaction.atomic():
             pending = _submit_replies(author, REVIEW_PENDING)
             review_url = reverse("tickets:review_queue")
             figures["review queue"] = {
-                **_measure("review queue", client_of(agent), review_url, requests, warmup),
+                **_measure(
+                    "review queue", client_of(agent), review_url, requests, warmup, explain
+                ),
                 "pending_replies": pending,
             }
             transaction.set_rollback(True)
@@ -252,9 +280,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", default=SHARED_DATABASE)
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--json", default="pages.json", help="file name under bench/results")
+    parser.add_argument(
+        "--explain", action="store_true", help="print EXPLAIN ANALYZE of each page's slowest queries"
+    )
     options = parser.parse_args(argv)
     setup_django(options.database)
-    result = run(options.requests)
+    result = run(options.requests, explain=options.explain)
     print_figures(result)
     print(f"written to {write_json(options.json, result)}")
     missed = [name for name, page in result["pages"].items() if page.get("target_met") is False]
