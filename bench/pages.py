@@ -231,9 +231,7 @@ def run(requests: int = 50, warmup: int = 3, explain: bool = False) -> dict[str,
             pending = _submit_replies(author, REVIEW_PENDING)
             review_url = reverse("tickets:review_queue")
             figures["review queue"] = {
-                **_measure(
-                    "review queue", client_of(agent), review_url, requests, warmup, explain
-                ),
+                **_measure("review queue", client_of(agent), review_url, requests, warmup, explain),
                 "pending_replies": pending,
             }
             transaction.set_rollback(True)
@@ -281,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--json", default="pages.json", help="file name under bench/results")
     parser.add_argument(
-        "--explain", action="store_true", help="print EXPLAIN ANALYZE of each page's slowest queries"
+        "--explain", action="store_true", help="print the plans of each page's slowest queries"
     )
     options = parser.parse_args(argv)
     setup_django(options.database)
