@@ -114,3 +114,18 @@ def test_review_queue_queries_are_pinned(
 
     assert response.status_code == 200
     assert len(response.context["replies"]) == count
+
+
+def test_tab_counts_stop_at_the_cap(client: Any, agent: Any, monkeypatch: Any) -> None:
+    for module in ("servicedesk.web", "servicedesk.templatetags.desk", "tickets.views.queue"):
+        monkeypatch.setattr(f"{module}.LIST_COUNT_CAP", 3)
+    for _number in range(5):
+        force_state(TicketFactory(), TicketState.SUPPORT)
+    client.force_login(agent)
+
+    response = client.get(f"{reverse('tickets:queue')}?tab=pickup&per_page=25")
+
+    pickup = next(item for item in response.context["tabs"] if item["key"] == "pickup")
+    assert pickup["count"] == 4  # counted as far as one past the cap
+    assert response.context["page"].paginator.count == 3
+    assert b'<span class="count-badge">3+</span>' in response.content
