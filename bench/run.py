@@ -9,9 +9,12 @@ the shared seeded database, worker_memory (bench/worker_memory.py, own database
 sd_bench_worker) and knowledge (bench/knowledge.py: search at 100,000 articles, own database
 sd_bench_knowledge, seeded once and reused) and routing (bench/routing.py: routing decisions
 at 200,000 open tickets and a burst of 1,000 cases, own database sd_bench_routing, seeded
-once and reused) and triage (bench/triage.py: retraining on 10,000 labels and the suggestion
-latency with all heads, throw-away database). Each runs as its own process; its full output
-is printed as it goes and its figures are kept in bench/results/<name>.json.
+once and reused), triage (bench/triage.py: retraining on 10,000 labels and the suggestion
+latency with all heads, throw-away database) and scaleout (bench/scaleout.py: the drill
+faults/drill_g_scale_out.py, two web and two worker processes on a private PostgreSQL and
+Redis under a 50,000-mention push from 8 clients; its verdict). Each runs as its own
+process; its full output is printed as it goes and its figures are kept in
+bench/results/<name>.json.
 
 The shared database (sd_bench_suite; sd_bench_suite_quick with --quick) is seeded with
 bench.seed (COPY: 1,000,000 tickets, 200,000 of them open with a running clock, about 1.7
@@ -46,6 +49,7 @@ from bench.common import (
 BENCHMARKS = (
     "ingest", "pages", "sla_sweep", "dashboard", "worker_memory", "knowledge", "routing",
     "triage",
+    "scaleout",
 )  # fmt: skip
 NEEDS_SEED = {"pages", "sla_sweep", "dashboard"}
 REUSE_HOURS = 6
@@ -56,6 +60,7 @@ SIZES = {
         "dashboard_runs": 15, "worker_mentions": 100_000, "articles": 100_000,
         "search_runs": 15, "routing_tickets": 200_000, "routing_decisions": 200,
         "routing_burst": 1_000, "triage_labels": 10_000, "triage_latency": 2_000,
+        "scaleout_mentions": 50_000,
     },
     "quick": {
         "tickets": 20_000, "running": 4_000, "ingest_count": 2_000, "ingest_single": 200,
@@ -63,6 +68,7 @@ SIZES = {
         "dashboard_runs": 3, "worker_mentions": 2_000, "articles": 5_000, "search_runs": 3,
         "routing_tickets": 10_000, "routing_decisions": 20, "routing_burst": 200,
         "triage_labels": 1_000, "triage_latency": 200,
+        "scaleout_mentions": 2_000,
     },
 }  # fmt: skip
 META_TABLE = "bench_seed_meta"
@@ -178,6 +184,8 @@ def _commands(database: str, sizes: dict[str, int], quick: bool) -> dict[str, li
                     "--json", f"routing{suffix}.json"],
         "triage": [*python, "-m", "bench.triage", "--labels", str(sizes["triage_labels"]),
                    "--latency", str(sizes["triage_latency"]), "--json", f"triage{suffix}.json"],
+        "scaleout": [*python, "-m", "bench.scaleout", "--mentions",
+                     str(sizes["scaleout_mentions"]), "--json", f"scaleout{suffix}.json"],
     }  # fmt: skip
 
 
@@ -240,15 +248,19 @@ def table_rows(results: dict[str, Any]) -> list[dict[str, str]]:
         elif name == "pages":
             pages = figures["pages"]
             minimal = pages["minimal JSON view"]["median_ms"]
+            ratio = figures.get("target_ratio", 2)
             for page, data in pages.items():
                 value = (
                     f"{data['median_ms']:.1f} ms (p95 {data['p95_ms']:.1f}) "
-                    f"= {data['ratio_to_minimal']:.1f} x"
+                    f"= {data['ratio_to_minimal']:.1f} x, {data['queries']} queries, "
+                    f"SQL {data.get('sql_share', 0):.0%}, templates "
+                    f"{data.get('template_share', 0):.0%}"
                 )
                 if page == "minimal JSON view":
                     add("page: minimal JSON view (1 query)", value[: value.index(" =")])
                 else:
-                    add(f"page: {page}", value, f"<= 2 x {minimal:.1f} ms", data["target_met"])
+                    add(f"page: {page}", value, f"<= {ratio:g} x {minimal:.1f} ms",
+                        data["target_met"])  # fmt: skip
         elif name == "sla_sweep":
             add(f"SLA sweep ({figures['due']} due, {figures['tickets']:,} tickets)",
                 f"{figures['sweep_median_ms']:.1f} ms "
@@ -279,6 +291,8 @@ def table_rows(results: dict[str, Any]) -> list[dict[str, str]]:
                 "knowledge search, slowest query (median)",
                 f"{overall['max_query_median_ms']:.1f} ms",
             )
+        elif name == "scaleout":
+            scaleout_row(add, figures)
         elif name == "routing":
             decision, burst = figures["decision"], figures["burst"]
             add(f"routing decision, {figures['open_tickets']:,} open, {figures['agents']} agents",
@@ -299,6 +313,21 @@ def table_rows(results: dict[str, Any]) -> list[dict[str, str]]:
                 f"(CPU p95 {latency['cpu_p95_ms']:.2f})", "p95 < 5 ms",
                 figures["latency_target_met"])  # fmt: skip
     return rows
+
+
+def scaleout_row(add: Any, figures: dict[str, Any]) -> None:
+    """The scale-out drill's verdict (bench/scaleout.py, faults/drill_g_scale_out.py)."""
+    drill = figures.get("figures", {})
+    counts = drill.get("counts", {})
+    add(
+        f"scale-out drill: 2 web + 2 workers, {figures['mentions']:,} mentions, 8 clients",
+        f"{counts.get('unique_stored', 0):,} stored, {counts.get('lost', '?')} lost, "
+        f"{counts.get('stored', 0) - counts.get('unique_stored', 0)} twice, "
+        f"{counts.get('replies_posted_twice', '?')} replies twice; "
+        f"{drill.get('mentions_per_second', 0):,.0f}/s",
+        "nothing lost or twice",
+        figures["passed"],
+    )
 
 
 def print_table(rows: list[dict[str, str]]) -> None:

@@ -76,7 +76,16 @@ class SocialIdentity(models.Model):
                 name="identity_unique_handle_without_id",
             ),
         ]
-        indexes = [models.Index(fields=["platform", "handle"], name="identity_platform_handle")]
+        indexes = [
+            models.Index(fields=["platform", "handle"], name="identity_platform_handle"),
+            # "Is the author blocked?" on every row of the ticket lists: the few blocked
+            # identities by customer, instead of a scan of all identities.
+            models.Index(
+                fields=["customer"],
+                name="identity_blocked_customer",
+                condition=Q(blocked_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"@{self.handle} ({self.platform})"

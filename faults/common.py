@@ -270,10 +270,12 @@ class Stack:
             self.processes[name] = process
         return process
 
-    def start_web(self, workers: int = 2, threads: int = 8) -> str:
+    def start_web(self, workers: int = 2, threads: int = 8, name: str = "web") -> str:
+        """Start gunicorn as process `name` (several names: several web machines); its URL.
+        `base_url` is the one started last."""
         self.web_port = desk.free_port(WEB_FIRST_PORT)
         self.spawn(
-            "web",
+            name,
             [
                 str(VENV_BIN / "gunicorn"),
                 "servicedesk.wsgi",

@@ -7,9 +7,10 @@ Celery beat), and a time bound; it ends with a line
     VERDICT <name>: PASS|FAIL — <figures>
 
 Drills are named by letter or name: a worker_kill, b redis_down, c postgres_restart,
-d one_mention_ten_clients, e two_agents_one_ticket, f beat_stopped. Without arguments all
-run in that order. The exit code is 1 if any drill failed; the verdicts and figures are
-written to faults/results/last_run.json, the processes' logs to faults/results/logs/<drill>/.
+d one_mention_ten_clients, e two_agents_one_ticket, f beat_stopped, g scale_out. Without
+arguments all run in that order. The exit code is 1 if any drill failed; the verdicts and
+figures are written to faults/results/last_run.json, the processes' logs to
+faults/results/logs/<drill>/.
 """
 
 import importlib
@@ -29,6 +30,7 @@ DRILLS = {
     "d": "faults.drill_d_one_mention_ten_clients",
     "e": "faults.drill_e_two_agents_one_ticket",
     "f": "faults.drill_f_beat_stopped",
+    "g": "faults.drill_g_scale_out",
 }
 
 

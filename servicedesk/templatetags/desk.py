@@ -6,13 +6,14 @@ from typing import Any
 
 from django import template
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from servicedesk import roles
+from servicedesk.web import LIST_COUNT_CAP
 
 register = template.Library()
 
@@ -155,3 +156,12 @@ def get_item(mapping: dict[Any, Any] | None, key: Any) -> Any:
     if not mapping:
         return None
     return mapping.get(key)
+
+
+@register.filter
+def list_count(count: int) -> str:
+    """A list's count from `servicedesk.web.capped_count`: the number, or "1,000+" past the
+    cap."""
+    if count > LIST_COUNT_CAP:
+        return formats.number_format(LIST_COUNT_CAP, force_grouping=True) + "+"
+    return formats.number_format(count)

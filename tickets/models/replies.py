@@ -121,6 +121,12 @@ class Reply(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
                 condition=Q(status=ReplyStatus.SENDING),
             ),
             models.Index(fields=["ticket", "status", "kind"], name="reply_ticket_status"),
+            # The review queue's "Delivery failed" list, in the default order.
+            models.Index(
+                fields=["created_at", "id"],
+                name="reply_failed",
+                condition=Q(status=ReplyStatus.FAILED),
+            ),
         ]
         constraints = [
             # A platform id belongs to one reply of a channel's platform; duplicates mean a

@@ -32,7 +32,9 @@ from monitoring.models import Mention
 from servicedesk import roles
 from servicedesk.timewindow import parse_moment
 from servicedesk.web import (
+    LIST_COUNT_CAP,
     PAGE_SIZES,
+    capped_count,
     form_error_text,
     page_size,
     page_size_refused,
@@ -181,8 +183,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
         rows: Any = triage_ui.with_suggestion_rank(
             with_list_columns(listed, now=now), chosen["sort"]
         ).order_by("suggestion_rank", F("is_breached").desc(), *LIST_ORDER)
+        total = None
     else:
-        rows = BreachedFirst(listed, now=now)
+        total = capped_count(listed)
+        rows = BreachedFirst(listed, now=now, count=min(total, LIST_COUNT_CAP))
     page = Paginator(rows, size).get_page(request.GET.get("page"))
     tickets = list(page.object_list)
     triage_ui.attach_suggestions(tickets)
@@ -192,6 +196,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "tickets/inbox.html",
         {
             "page": page,
+            "total": page.paginator.count if total is None else total,
             "tickets": tickets,
             "since": now.isoformat(),
             "blocked_filter": blocked,

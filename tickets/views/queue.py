@@ -14,7 +14,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from servicedesk import roles
-from servicedesk.web import PAGE_SIZES, page_size, page_size_refused, role_required
+from servicedesk.web import (
+    LIST_COUNT_CAP,
+    PAGE_SIZES,
+    capped_count,
+    page_size,
+    page_size_refused,
+    role_required,
+)
 from tickets.choices import OPEN_STATES, TicketState
 from tickets.models import Ticket
 from tickets.views.inbox import BreachedFirst, with_list_columns
@@ -58,11 +65,12 @@ def queue(request: HttpRequest) -> HttpResponse:
     filters = tab_filters(request.user)
     tab = request.GET.get("tab") if request.GET.get("tab") in filters else "pickup"
     visible = Ticket.objects.visible_to(request.user)
-    # One count per tab, each served by its index, rather than one pass over all tickets.
-    counts = {key: visible.filter(condition).count() for key, condition in filters.items()}
+    # One count per tab, each served by its index and stopped at the cap, rather than one
+    # pass over all tickets.
+    counts = {key: capped_count(visible.filter(condition)) for key, condition in filters.items()}
+    listed = min(counts[tab], LIST_COUNT_CAP)
     page = Paginator(
-        BreachedFirst(visible.filter(filters[tab]), now=timezone.now(), count=counts[tab]),
-        size,
+        BreachedFirst(visible.filter(filters[tab]), now=timezone.now(), count=listed), size
     ).get_page(request.GET.get("page"))
     is_lead = roles.is_team_lead(request.user)
     return render(
