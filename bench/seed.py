@@ -126,6 +126,7 @@ class Tables:
             "created_at", "updated_at", "submitted_at", "approved_at", "sent_at", "attempts",
             "next_attempt_at", "sending_started_at", "last_error", "platform_id", "permalink",
             "author_id", "in_reply_to_mention_id", "reviewer_id", "template_id", "ticket_id",
+            "rejected_for_personal_data",
         ),
     }  # fmt: skip
 
@@ -283,7 +284,7 @@ class Simulation:
                 _ts(created), _ts(at), _ts(created + 10), _ts(at - 5), _ts(at), "1", "\\N",
                 _ts(at - 1), "", f"seed-{reply_id}", "", str(author),
                 str(first_mention), str(self._reviewer(author)), "\\N",
-                str(ticket_id),
+                str(ticket_id), "f",
             )  # fmt: skip
 
         cm = self.pick(self.context["cms"])
