@@ -182,12 +182,12 @@ def explain_decision() -> tuple[list[dict[str, Any]], list[str]]:
     return plans, statements
 
 
-PHASES = ("lock_candidates", "case_profiles", "_assign")  # of tickets.actions.routing
+PHASES = ("lock_candidates", "claim_waiting", "_assign")  # of tickets.actions.routing
 
 
 def decisions(count: int, warmup: int = 5) -> tuple[list[float], int, dict[str, float]]:
-    """Time `count` decisions; also the median time of the phases of a decision (choosing
-    the agents with their load, the case's language, writing the assignment), measured by
+    """Time `count` decisions; also the median time of the phases of a decision (locking
+    the agents with their load, claiming the case, writing the assignment), measured by
     wrapping those functions of tickets.actions.routing for the timed runs only, and the
     CPU time of this process per decision (Python and the ORM, without PostgreSQL's)."""
     from django.utils import timezone

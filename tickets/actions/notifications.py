@@ -66,13 +66,17 @@ def notify(
 
     With `email`, the notifications are also e-mailed after commit (and by the sweep, should
     the broker be down). A callable `text` is written once per recipient language (profile
-    language, else the desk default): one query for the languages, whatever the recipients.
+    language, else the desk default): one query for the languages, whatever the recipients,
+    none when each recipient carries it as `notify_language` (None: no profile).
     """
     recipients = {user.pk: user for user in users if user is not None}
     if not recipients:
         return []
-    languages = dict(
-        Profile.objects.filter(user_id__in=list(recipients)).values_list("user_id", "language")
+    unknown = [pk for pk, user in recipients.items() if not hasattr(user, "notify_language")]
+    languages = (
+        dict(Profile.objects.filter(user_id__in=unknown).values_list("user_id", "language"))
+        if unknown
+        else {}
     )
     texts: dict[str, str] = {}
     rows = []

@@ -17,6 +17,14 @@ one case twice and never overfill an agent; a presence change (which locks the s
 is seen before or after a batch, never in the middle, so nobody is assigned while offline.
 Lock order elsewhere is ticket before agent row (take_ticket); routing never waits on a
 ticket lock (SKIP LOCKED), so the two orders cannot deadlock.
+
+Cost of one decision (bench/routing.py; pinned in tests/test_routing.py): the settings with
+the roster's version (one statement; the roster's rows are kept per process under that
+version, staffing.roster), the agents locked as plain rows, their load counted (index
+ticket_assignee_open), the cases claimed with their channel and language, then the
+assignment's UPDATE, event and notification, and the agents' last assignment. The load is
+counted after the lock, never kept in a column, so no other write path has to keep a
+counter right.
 """
 
 import logging
@@ -24,8 +32,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef
+from django.contrib.auth import get_user_model
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models import Count, Exists, F, OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from monitoring.models import Mention
@@ -52,6 +61,9 @@ LOAD_STATES = (
 )
 BATCH = 200  # waiting cases claimed per transaction
 NEVER = datetime.min.replace(tzinfo=UTC)
+# What the assignment needs of the agent's user: these fields (in model order) and the
+# profile language of the notification.
+USER_FIELDS = ("id", "username", "first_name", "last_name")
 
 
 @dataclass(frozen=True)
@@ -68,70 +80,81 @@ class CaseProfile:
 
 @dataclass
 class Candidate:
-    member: StaffMember
+    """An eligible agent as plain values (no model instances: the roster has 100 of them
+    and a decision needs one)."""
+
+    user_id: int
     capacity: int
     load: int
     last_assigned_at: datetime = field(default=NEVER)
+    languages: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    user_row: tuple[Any, ...] = ()  # USER_FIELDS' values, then the profile language
 
     def fits(self, case: CaseProfile) -> bool:
-        member = self.member
-        if member.languages and case.language and case.language not in member.languages:
+        if self.languages and case.language and case.language not in self.languages:
             return False
-        if member.channels and case.channel not in member.channels:
+        if self.channels and case.channel not in self.channels:
             return False
         return not (
-            member.departments and case.department and case.department not in member.departments
+            self.departments and case.department and case.department not in self.departments
         )
 
-
-def case_profiles(tickets: list[Ticket]) -> dict[int, CaseProfile]:
-    """One query for the languages (of each ticket's first mention that names one)."""
-    languages: dict[int, str] = {}
-    rows = (
-        Mention.objects.filter(ticket_id__in=[ticket.pk for ticket in tickets])
-        .exclude(language="")
-        .order_by("ticket_id", "created_at", "id")
-        .distinct("ticket_id")
-        .values_list("ticket_id", "language")
-    )
-    for ticket_id, language in rows:
-        languages[ticket_id] = language.lower().split("-")[0]
-    return {
-        ticket.pk: CaseProfile(language=languages.get(ticket.pk, ""), channel=ticket.channel.slug)
-        for ticket in tickets
-    }
+    def user(self) -> Any:
+        """The agent's user (only USER_FIELDS loaded) with `notify_language` for notify()."""
+        user = get_user_model().from_db(DEFAULT_DB_ALIAS, USER_FIELDS, self.user_row[:-1])
+        user.notify_language = self.user_row[-1]
+        return user
 
 
-def lock_candidates(now: datetime, desk: RoutingSettings) -> list[Candidate]:
-    """The eligible agents, their rows locked (user id order), with their current load."""
+def lock_candidates(now: datetime, desk: RoutingSettings, version: str) -> list[Candidate]:
+    """The eligible agents, their rows locked (user id order), with their current load:
+    two statements (the roster comes from the per-process cache while `version` holds)."""
     members = StaffMember.objects.filter(
         status=PresenceStatus.ONLINE,
         user__is_active=True,
         user__groups__name=roles.SUPPORT_AGENT,
     )
-    on_duty = roster.holders_of(now, Duty.SUPPORT)
+    on_duty = roster.holders_of(now, Duty.SUPPORT, version=version)
     if on_duty is not None:
         members = members.filter(user_id__in=on_duty)
-    absent = roster.absent_user_ids(now.astimezone(roster.desk_time_zone()).date())
+    today = now.astimezone(roster.desk_time_zone()).date()
+    absent = roster.absent_user_ids(today, version=version)
     if absent:
         members = members.exclude(user_id__in=absent)
-    locked = list(
-        members.select_related("user").select_for_update(of=("self",)).order_by("user_id")
+    rows = list(
+        members.select_for_update(of=("self",))
+        .order_by("user_id")
+        .values_list(
+            "max_open",
+            "last_assigned_at",
+            "languages",
+            "departments",
+            "channels",
+            *(f"user__{name}" for name in USER_FIELDS),
+            "user__profile__language",
+        )
     )
-    loads = dict(
-        Ticket.objects.filter(assignee_id__in=[m.user_id for m in locked], state__in=LOAD_STATES)
+    ids = [row[5] for row in rows]
+    loads = dict(  # count(*): an index-only scan of ticket_assignee_open
+        Ticket.objects.filter(assignee_id__in=ids, state__in=LOAD_STATES)
         .values_list("assignee_id")
-        .annotate(count=Count("id"))
+        .annotate(count=Count("*"))
         .values_list("assignee_id", "count")
     )
     return [
         Candidate(
-            member=member,
-            capacity=member.max_open if member.max_open is not None else desk.max_open_per_agent,
-            load=loads.get(member.user_id, 0),
-            last_assigned_at=member.last_assigned_at or NEVER,
+            user_id=user_row[0],
+            capacity=max_open if max_open is not None else desk.max_open_per_agent,
+            load=loads.get(user_row[0], 0),
+            last_assigned_at=last_assigned_at or NEVER,
+            languages=tuple(languages),
+            departments=tuple(departments),
+            channels=tuple(channels),
+            user_row=user_row,
         )
-        for member in locked
+        for max_open, last_assigned_at, languages, departments, channels, *user_row in rows
     ]
 
 
@@ -140,7 +163,7 @@ def choose(candidates: list[Candidate], case: CaseProfile) -> Candidate | None:
     fitting = [c for c in candidates if c.load < c.capacity and c.fits(case)]
     if not fitting:
         return None
-    return min(fitting, key=lambda c: (c.load, c.last_assigned_at, c.member.user_id))
+    return min(fitting, key=lambda c: (c.load, c.last_assigned_at, c.user_id))
 
 
 def waiting_cases() -> Any:
@@ -150,15 +173,41 @@ def waiting_cases() -> Any:
     )
 
 
+def claim_waiting(skipped: set[int], size: int) -> list[Ticket]:
+    """Up to `size` waiting cases in SLA order, locked (FOR UPDATE SKIP LOCKED: a case
+    another router holds is left to it), each with what the skills match on: its channel's
+    slug and the language of its first mention that names one. One statement."""
+    language = (
+        Mention.objects.filter(ticket_id=OuterRef("pk"))
+        .exclude(language="")
+        .order_by("created_at", "id")
+        .values("language")[:1]
+    )
+    return list(
+        waiting_cases()
+        .exclude(pk__in=skipped)
+        .annotate(channel_slug=F("channel__slug"), first_language=Subquery(language))
+        .select_for_update(skip_locked=True, of=("self",))[:size]
+    )
+
+
+def case_profile(ticket: Ticket) -> CaseProfile:
+    """The profile of a case claimed by claim_waiting."""
+    language = (ticket.first_language or "").lower().split("-")[0]
+    return CaseProfile(language=language, channel=ticket.channel_slug)
+
+
 def route_waiting(*, now: datetime, limit: int | None = None) -> int:
     """Assign waiting support cases while agents have capacity. Returns how many."""
-    desk = staffing_actions.routing_settings()
+    desk, version = staffing_actions.routing_state()
     if not desk.auto_assign:
         return 0
     assigned = 0
     skipped: set[int] = set()
     while limit is None or assigned < limit:
-        batch_assigned, batch_skipped, more = _route_batch(now, desk, skipped, limit, assigned)
+        batch_assigned, batch_skipped, more = _route_batch(
+            now, desk, version, skipped, limit, assigned
+        )
         assigned += batch_assigned
         skipped |= batch_skipped
         if not more:
@@ -168,27 +217,26 @@ def route_waiting(*, now: datetime, limit: int | None = None) -> int:
 
 @transaction.atomic
 def _route_batch(
-    now: datetime, desk: RoutingSettings, skipped: set[int], limit: int | None, done: int
+    now: datetime,
+    desk: RoutingSettings,
+    version: str,
+    skipped: set[int],
+    limit: int | None,
+    done: int,
 ) -> tuple[int, set[int], bool]:
     """One transaction: lock the agents, claim up to BATCH waiting cases, assign what fits.
     Returns (assigned, skipped for want of a fitting agent, whether to go on)."""
-    candidates = lock_candidates(now, desk)
+    candidates = lock_candidates(now, desk, version)
     if not any(c.load < c.capacity for c in candidates):
         return 0, set(), False
     size = BATCH if limit is None else min(BATCH, limit - done)
-    tickets = list(
-        waiting_cases()
-        .exclude(pk__in=skipped)
-        .select_related("channel")
-        .select_for_update(skip_locked=True, of=("self",))[:size]
-    )
+    tickets = claim_waiting(skipped, size)
     if not tickets:
         return 0, set(), False
-    profiles = case_profiles(tickets)
     assigned, unfit, more = 0, set(), True
-    chosen_members: dict[int, StaffMember] = {}
+    chosen_ids: set[int] = set()
     for ticket in tickets:
-        chosen = choose(candidates, profiles[ticket.pk])
+        chosen = choose(candidates, case_profile(ticket))
         if chosen is None:
             if not any(c.load < c.capacity for c in candidates):
                 more = False
@@ -196,17 +244,16 @@ def _route_batch(
             unfit.add(ticket.pk)
             continue
         _assign(ticket, chosen, now=now)
-        chosen_members[chosen.member.pk] = chosen.member
+        chosen_ids.add(chosen.user_id)
         assigned += 1
     # The agents' last assignment, once per batch (same transaction, rows locked above).
-    for member in chosen_members.values():
-        member.last_assigned_at = now
-    StaffMember.objects.bulk_update(chosen_members.values(), ["last_assigned_at"])
+    if chosen_ids:
+        StaffMember.objects.filter(user_id__in=chosen_ids).update(last_assigned_at=now)
     return assigned, unfit, more
 
 
 def _assign(ticket: Ticket, chosen: Candidate, *, now: datetime) -> None:
-    agent = chosen.member.user
+    agent = chosen.user()
     fire_transition(
         ticket,
         "take",
@@ -223,6 +270,7 @@ def _assign(ticket: Ticket, chosen: Candidate, *, now: datetime) -> None:
             "load_before": chosen.load,
             "capacity": chosen.capacity,
         },
+        already_locked=True,
     )
     chosen.load += 1
     chosen.last_assigned_at = now
