@@ -6,12 +6,12 @@ date. An absent person's stand-in is on the absent person's duties instead. A de
 shift at all has no roster: then everyone counts as on duty (routing still needs them online).
 
 Routing asks on every decision, so the rows of a desk day are kept per process under the
-roster's version (`VERSION_SQL`, read in the same statement as the routing settings): a
-digest of the physical row versions of the shifts and absences (PostgreSQL's `ctid` and
-`xmin`; every insert, update and delete changes that set), so a write by any path (actions,
-the admin, a migration, a test) gives a new version and the next read loads the rows
-again. A write that is rolled back leaves the version of the rows before it. Without a
-version the rows are read afresh.
+roster's version (`VERSION_SQL`, read in the same statement as the routing settings): the
+count and a hash sum of the physical row versions of the shifts and absences
+(PostgreSQL's `ctid` and `xmin`; every insert, update and delete changes that set), so a
+write by any path (actions, the admin, a migration, a test) gives a new version and the
+next read loads the rows again. A write that is rolled back leaves the version of the rows
+before it. Without a version the rows are read afresh.
 """
 
 import math
@@ -49,12 +49,15 @@ def _day_filter(day: date) -> Q:
     return Q(weekday=day.weekday(), on_date__isnull=True) | Q(on_date=day)
 
 
-# The roster's version: every row version of the shifts and absences, by place and writer
-# (an insert, update or delete changes the set; so does an update within one transaction).
-_ROW_VERSIONS = "SELECT md5(string_agg(ctid::text || xmin::text, ',' ORDER BY ctid)) FROM {}"
+# The roster's version: the count and a hash sum of the row versions of the shifts and
+# absences, by place and writer (`ctid`, `xmin`): an insert, update or delete changes it,
+# so does an update within one transaction (a new row version has a new place).
+_ROW_VERSIONS = (
+    "SELECT count(*) || '.' || coalesce(sum(hashtext(ctid::text || xmin::text)), 0) FROM {}"
+)
 VERSION_SQL = (
-    f"SELECT concat(({_ROW_VERSIONS.format('staffing_shift')}), ':',"
-    f" ({_ROW_VERSIONS.format('staffing_absence')}))"
+    f"SELECT ({_ROW_VERSIONS.format('staffing_shift')}) || ':' ||"
+    f" ({_ROW_VERSIONS.format('staffing_absence')})"
 )
 
 

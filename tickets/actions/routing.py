@@ -33,13 +33,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import DEFAULT_DB_ALIAS, transaction
-from django.db.models import Count, Exists, F, OuterRef, Subquery
+from django.contrib.auth.models import Group
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
-from monitoring.models import Mention
+from monitoring.models import Channel, Mention
 from servicedesk import roles
 from servicedesk.errors import DomainError
+from servicedesk.models import Profile
 from staffing import actions as staffing_actions
 from staffing import roster
 from staffing.choices import Duty, PresenceStatus
@@ -108,41 +110,76 @@ class Candidate:
         return user
 
 
+def _candidates_sql() -> str:
+    """The eligible agents, locked in user id order, as plain rows. Written out (not the
+    ORM) because it runs on every decision: the ORM's compiling cost more CPU than the
+    statement does on the server (bench/routing.py)."""
+    user_model = get_user_model()
+    return f"""
+        SELECT m.max_open, m.last_assigned_at, m.languages, m.departments, m.channels,
+               u.id, u.username, u.first_name, u.last_name, p.language
+        FROM {StaffMember._meta.db_table} m
+        JOIN {user_model._meta.db_table} u ON u.id = m.user_id
+        LEFT JOIN {Profile._meta.db_table} p ON p.user_id = m.user_id
+        WHERE m.status = %(online)s AND u.is_active
+          AND EXISTS (
+              SELECT 1 FROM {user_model.groups.through._meta.db_table} ug
+              JOIN {Group._meta.db_table} g ON g.id = ug.group_id
+              WHERE ug.user_id = u.id AND g.name = %(group)s)
+          AND (%(on_duty)s::integer[] IS NULL OR m.user_id = ANY(%(on_duty)s::integer[]))
+          AND NOT (m.user_id = ANY(%(absent)s::integer[]))
+        ORDER BY m.user_id
+        FOR UPDATE OF m"""
+
+
+def _loads_sql() -> str:
+    """Open cases per agent: count(*) over index ticket_assignee_open (index only)."""
+    return f"""
+        SELECT assignee_id, count(*) FROM {Ticket._meta.db_table}
+        WHERE assignee_id = ANY(%s) AND state IN %s
+        GROUP BY assignee_id"""
+
+
+def _claim_sql() -> str:
+    """Waiting cases in SLA order (index ticket_open_queue), locked, with what the skills
+    match on: the channel's slug and the language of the first mention naming one."""
+    return f"""
+        SELECT t.*, c.slug AS channel_slug,
+               (SELECT mn.language FROM {Mention._meta.db_table} mn
+                WHERE mn.ticket_id = t.id AND mn.language <> ''
+                ORDER BY mn.created_at, mn.id LIMIT 1) AS first_language
+        FROM {Ticket._meta.db_table} t
+        JOIN {Channel._meta.db_table} c ON c.id = t.channel_id
+        WHERE t.state = %s AND t.assignee_id IS NULL AND NOT (t.id = ANY(%s::integer[]))
+        ORDER BY t.sla_due_at ASC NULLS LAST, t.opened_at, t.id
+        LIMIT %s
+        FOR UPDATE OF t SKIP LOCKED"""
+
+
+CANDIDATES_SQL, LOADS_SQL, CLAIM_SQL = _candidates_sql(), _loads_sql(), _claim_sql()
+
+
 def lock_candidates(now: datetime, desk: RoutingSettings, version: str) -> list[Candidate]:
     """The eligible agents, their rows locked (user id order), with their current load:
-    two statements (the roster comes from the per-process cache while `version` holds)."""
-    members = StaffMember.objects.filter(
-        status=PresenceStatus.ONLINE,
-        user__is_active=True,
-        user__groups__name=roles.SUPPORT_AGENT,
-    )
+    two statements (the roster comes from the per-process cache while `version` holds).
+    The load is counted after the lock, so it includes what another router committed to
+    these agents while we waited for their rows."""
     on_duty = roster.holders_of(now, Duty.SUPPORT, version=version)
-    if on_duty is not None:
-        members = members.filter(user_id__in=on_duty)
     today = now.astimezone(roster.desk_time_zone()).date()
     absent = roster.absent_user_ids(today, version=version)
-    if absent:
-        members = members.exclude(user_id__in=absent)
-    rows = list(
-        members.select_for_update(of=("self",))
-        .order_by("user_id")
-        .values_list(
-            "max_open",
-            "last_assigned_at",
-            "languages",
-            "departments",
-            "channels",
-            *(f"user__{name}" for name in USER_FIELDS),
-            "user__profile__language",
+    with connection.cursor() as cursor:
+        cursor.execute(
+            CANDIDATES_SQL,
+            {
+                "online": PresenceStatus.ONLINE.value,
+                "group": roles.SUPPORT_AGENT,
+                "on_duty": None if on_duty is None else sorted(on_duty),
+                "absent": sorted(absent),
+            },
         )
-    )
-    ids = [row[5] for row in rows]
-    loads = dict(  # count(*): an index-only scan of ticket_assignee_open
-        Ticket.objects.filter(assignee_id__in=ids, state__in=LOAD_STATES)
-        .values_list("assignee_id")
-        .annotate(count=Count("*"))
-        .values_list("assignee_id", "count")
-    )
+        rows = cursor.fetchall()
+        cursor.execute(LOADS_SQL, [[row[5] for row in rows], tuple(s.value for s in LOAD_STATES)])
+        loads = dict(cursor.fetchall())
     return [
         Candidate(
             user_id=user_row[0],
@@ -152,7 +189,7 @@ def lock_candidates(now: datetime, desk: RoutingSettings, version: str) -> list[
             languages=tuple(languages),
             departments=tuple(departments),
             channels=tuple(channels),
-            user_row=user_row,
+            user_row=tuple(user_row),
         )
         for max_open, last_assigned_at, languages, departments, channels, *user_row in rows
     ]
@@ -166,29 +203,11 @@ def choose(candidates: list[Candidate], case: CaseProfile) -> Candidate | None:
     return min(fitting, key=lambda c: (c.load, c.last_assigned_at, c.user_id))
 
 
-def waiting_cases() -> Any:
-    """The Support pool in SLA order (index ticket_open_queue)."""
-    return Ticket.objects.filter(state=TicketState.SUPPORT, assignee__isnull=True).order_by(
-        F("sla_due_at").asc(nulls_last=True), "opened_at", "id"
-    )
-
-
 def claim_waiting(skipped: set[int], size: int) -> list[Ticket]:
     """Up to `size` waiting cases in SLA order, locked (FOR UPDATE SKIP LOCKED: a case
-    another router holds is left to it), each with what the skills match on: its channel's
-    slug and the language of its first mention that names one. One statement."""
-    language = (
-        Mention.objects.filter(ticket_id=OuterRef("pk"))
-        .exclude(language="")
-        .order_by("created_at", "id")
-        .values("language")[:1]
-    )
-    return list(
-        waiting_cases()
-        .exclude(pk__in=skipped)
-        .annotate(channel_slug=F("channel__slug"), first_language=Subquery(language))
-        .select_for_update(skip_locked=True, of=("self",))[:size]
-    )
+    another router holds is left to it), each with `channel_slug` and `first_language`.
+    One statement."""
+    return list(Ticket.objects.raw(CLAIM_SQL, [TicketState.SUPPORT.value, sorted(skipped), size]))
 
 
 def case_profile(ticket: Ticket) -> CaseProfile:
