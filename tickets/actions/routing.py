@@ -63,8 +63,8 @@ LOAD_STATES = (
 )
 BATCH = 200  # waiting cases claimed per transaction
 NEVER = datetime.min.replace(tzinfo=UTC)
-# What the assignment needs of the agent's user: these fields (in model order) and the
-# profile language of the notification.
+# What the assignment needs of the agent's user: these fields (in model order, as
+# CANDIDATES_SQL selects them) and the profile language of the notification.
 USER_FIELDS = ("id", "username", "first_name", "last_name")
 
 
