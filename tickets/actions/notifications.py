@@ -66,17 +66,13 @@ def notify(
 
     With `email`, the notifications are also e-mailed after commit (and by the sweep, should
     the broker be down). A callable `text` is written once per recipient language (profile
-    language, else the desk default): one query for the languages, whatever the recipients,
-    none when each recipient carries it as `notify_language` (None: no profile).
+    language, else the desk default): one query for the languages, whatever the recipients.
     """
     recipients = {user.pk: user for user in users if user is not None}
     if not recipients:
         return []
-    unknown = [pk for pk, user in recipients.items() if not hasattr(user, "notify_language")]
-    languages = (
-        dict(Profile.objects.filter(user_id__in=unknown).values_list("user_id", "language"))
-        if unknown
-        else {}
+    languages = dict(
+        Profile.objects.filter(user_id__in=list(recipients)).values_list("user_id", "language")
     )
     texts: dict[str, str] = {}
     rows = []

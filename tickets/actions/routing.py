@@ -22,9 +22,9 @@ Cost of one decision (bench/routing.py; pinned in tests/test_routing.py): the se
 the roster's version (one statement; the roster's rows are kept per process under that
 version, staffing.roster), the agents locked as plain rows, their load counted (index
 ticket_assignee_open), the cases claimed with their channel and language, then the
-assignment's UPDATE, event and notification, and the agents' last assignment. The load is
-counted after the lock, never kept in a column, so no other write path has to keep a
-counter right.
+assignment's UPDATE and event, then per batch the agents' notices (one INSERT) and last
+assignment. The load is counted after the lock, never kept in a column, so no other write
+path has to keep a counter right.
 """
 
 import logging
@@ -47,10 +47,10 @@ from staffing import roster
 from staffing.choices import Duty, PresenceStatus
 from staffing.models import RoutingSettings, StaffMember
 from tickets.actions.events import fire_transition
-from tickets.actions.notifications import notify
+from tickets.actions.notifications import notification_row
 from tickets.actions.review_routing import escalate_reviews
 from tickets.choices import NotificationKind, TicketState
-from tickets.models import Reply, Ticket, TicketEvent
+from tickets.models import Notification, Reply, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,8 @@ class Candidate:
         )
 
     def user(self) -> Any:
-        """The agent's user (only USER_FIELDS loaded) with `notify_language` for notify()."""
+        """The agent's user (only USER_FIELDS loaded), with the `notify_language` that
+        notification_row writes the notice in (None: no profile, the desk default)."""
         user = get_user_model().from_db(DEFAULT_DB_ALIAS, USER_FIELDS, self.user_row[:-1])
         user.notify_language = self.user_row[-1]
         return user
@@ -254,6 +255,7 @@ def _route_batch(
         return 0, set(), False
     assigned, unfit, more = 0, set(), True
     chosen_ids: set[int] = set()
+    notices: list[Notification] = []
     for ticket in tickets:
         chosen = choose(candidates, case_profile(ticket))
         if chosen is None:
@@ -262,16 +264,19 @@ def _route_batch(
                 break
             unfit.add(ticket.pk)
             continue
-        _assign(ticket, chosen, now=now)
+        notices.append(_assign(ticket, chosen, now=now))
         chosen_ids.add(chosen.user_id)
         assigned += 1
-    # The agents' last assignment, once per batch (same transaction, rows locked above).
+    # The agents' notices and last assignment, once per batch (same transaction, their rows
+    # locked above).
     if chosen_ids:
+        Notification.objects.bulk_create(notices)
         StaffMember.objects.filter(user_id__in=chosen_ids).update(last_assigned_at=now)
     return assigned, unfit, more
 
 
-def _assign(ticket: Ticket, chosen: Candidate, *, now: datetime) -> None:
+def _assign(ticket: Ticket, chosen: Candidate, *, now: datetime) -> Notification:
+    """The `take` by routing; returns the agent's notice (unsaved: one INSERT per batch)."""
     agent = chosen.user()
     fire_transition(
         ticket,
@@ -293,14 +298,16 @@ def _assign(ticket: Ticket, chosen: Candidate, *, now: datetime) -> None:
     )
     chosen.load += 1
     chosen.last_assigned_at = now
-    notify(
-        [agent],
+    return notification_row(
+        agent,
         NotificationKind.ASSIGNED,
-        ticket=ticket,
+        ticket_id=ticket.pk,
         at=now,
+        key="",
         text=lambda: (
             _("Ticket #%(ticket)s was assigned to you automatically.") % {"ticket": ticket.pk}
         ),
+        email=False,
     )
 
 
