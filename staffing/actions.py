@@ -14,11 +14,13 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from servicedesk import roles
 from servicedesk.errors import InvalidArgument, NotAllowedForRole
 from servicedesk.queue import enqueue_on_commit
+from staffing import roster
 from staffing.choices import PresenceSource, PresenceStatus
 from staffing.models import RoutingSettings, StaffMember
 
@@ -53,6 +55,20 @@ def routing_settings() -> RoutingSettings:
     """The desk's routing settings (created with the defaults on first use)."""
     found, _created = RoutingSettings.objects.get_or_create(pk=SETTINGS_PK)
     return found
+
+
+def routing_state() -> tuple[RoutingSettings, str]:
+    """The desk's routing settings and the roster's version (staffing.roster.VERSION_SQL),
+    in one statement: what every routing decision reads first."""
+    found = (
+        RoutingSettings.objects.filter(pk=SETTINGS_PK)
+        .annotate(roster_version=RawSQL(roster.VERSION_SQL, ()))
+        .first()
+    )
+    if found is None:
+        found = routing_settings()
+        found.roster_version = roster.version()
+    return found, found.roster_version
 
 
 def staff_member(user: Any) -> StaffMember:

@@ -130,14 +130,17 @@ def fire_transition(
     note: str = "",
     update_fields: Iterable[str] = (),
     event_data: dict[str, Any] | None = None,
+    already_locked: bool = False,
     **arguments: Any,
 ) -> tuple[Ticket, str]:
     """Lock, check and perform one transition; save; write its event. Returns (ticket, from).
 
+    `already_locked`: the caller read `ticket` with its row lock in this transaction (routing claims
+    waiting cases FOR UPDATE SKIP LOCKED), so it is not read again.
     Refuses NotAllowedForRole (a person without the role), StaleState (moved meanwhile),
     InvalidTransition (not from this state) and ReplyNotSent / GuardFailed (a guard).
     """
-    locked = lock_ticket(ticket)
+    locked = ticket if already_locked else lock_ticket(ticket)
     if actor is not None:
         ensure_may_perform(actor, locked, name)
     method = getattr(locked, name)

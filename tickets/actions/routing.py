@@ -17,6 +17,14 @@ one case twice and never overfill an agent; a presence change (which locks the s
 is seen before or after a batch, never in the middle, so nobody is assigned while offline.
 Lock order elsewhere is ticket before agent row (take_ticket); routing never waits on a
 ticket lock (SKIP LOCKED), so the two orders cannot deadlock.
+
+Cost of one decision (bench/routing.py; pinned in tests/test_routing.py): the settings with
+the roster's version (one statement; the roster's rows are kept per process under that
+version, staffing.roster), the agents locked as plain rows, their load counted (index
+ticket_assignee_open), the cases claimed with their channel and language, then the
+assignment's UPDATE and event, then per batch the agents' notices (one INSERT) and last
+assignment. The load is counted after the lock, never kept in a column, so no other write
+path has to keep a counter right.
 """
 
 import logging
@@ -24,22 +32,25 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
-from monitoring.models import Mention
+from monitoring.models import Channel, Mention
 from servicedesk import roles
 from servicedesk.errors import DomainError
+from servicedesk.models import Profile
 from staffing import actions as staffing_actions
 from staffing import roster
 from staffing.choices import Duty, PresenceStatus
 from staffing.models import RoutingSettings, StaffMember
 from tickets.actions.events import fire_transition
-from tickets.actions.notifications import notify
+from tickets.actions.notifications import notification_row
 from tickets.actions.review_routing import escalate_reviews
 from tickets.choices import NotificationKind, TicketState
-from tickets.models import Reply, Ticket, TicketEvent
+from tickets.models import Notification, Reply, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +63,9 @@ LOAD_STATES = (
 )
 BATCH = 200  # waiting cases claimed per transaction
 NEVER = datetime.min.replace(tzinfo=UTC)
+# What the assignment needs of the agent's user: these fields (in model order, as
+# CANDIDATES_SQL selects them) and the profile language of the notification.
+USER_FIELDS = ("id", "username", "first_name", "last_name")
 
 
 @dataclass(frozen=True)
@@ -68,70 +82,117 @@ class CaseProfile:
 
 @dataclass
 class Candidate:
-    member: StaffMember
+    """An eligible agent as plain values (no model instances: the roster has 100 of them
+    and a decision needs one)."""
+
+    user_id: int
     capacity: int
     load: int
     last_assigned_at: datetime = field(default=NEVER)
+    languages: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    user_row: tuple[Any, ...] = ()  # USER_FIELDS' values, then the profile language
 
     def fits(self, case: CaseProfile) -> bool:
-        member = self.member
-        if member.languages and case.language and case.language not in member.languages:
+        if self.languages and case.language and case.language not in self.languages:
             return False
-        if member.channels and case.channel not in member.channels:
+        if self.channels and case.channel not in self.channels:
             return False
         return not (
-            member.departments and case.department and case.department not in member.departments
+            self.departments and case.department and case.department not in self.departments
         )
 
-
-def case_profiles(tickets: list[Ticket]) -> dict[int, CaseProfile]:
-    """One query for the languages (of each ticket's first mention that names one)."""
-    languages: dict[int, str] = {}
-    rows = (
-        Mention.objects.filter(ticket_id__in=[ticket.pk for ticket in tickets])
-        .exclude(language="")
-        .order_by("ticket_id", "created_at", "id")
-        .distinct("ticket_id")
-        .values_list("ticket_id", "language")
-    )
-    for ticket_id, language in rows:
-        languages[ticket_id] = language.lower().split("-")[0]
-    return {
-        ticket.pk: CaseProfile(language=languages.get(ticket.pk, ""), channel=ticket.channel.slug)
-        for ticket in tickets
-    }
+    def user(self) -> Any:
+        """The agent's user (only USER_FIELDS loaded), with the `notify_language` that
+        notification_row writes the notice in (None: no profile, the desk default)."""
+        user = get_user_model().from_db(DEFAULT_DB_ALIAS, USER_FIELDS, self.user_row[:-1])
+        user.notify_language = self.user_row[-1]
+        return user
 
 
-def lock_candidates(now: datetime, desk: RoutingSettings) -> list[Candidate]:
-    """The eligible agents, their rows locked (user id order), with their current load."""
-    members = StaffMember.objects.filter(
-        status=PresenceStatus.ONLINE,
-        user__is_active=True,
-        user__groups__name=roles.SUPPORT_AGENT,
-    )
-    on_duty = roster.holders_of(now, Duty.SUPPORT)
-    if on_duty is not None:
-        members = members.filter(user_id__in=on_duty)
-    absent = roster.absent_user_ids(now.astimezone(roster.desk_time_zone()).date())
-    if absent:
-        members = members.exclude(user_id__in=absent)
-    locked = list(
-        members.select_related("user").select_for_update(of=("self",)).order_by("user_id")
-    )
-    loads = dict(
-        Ticket.objects.filter(assignee_id__in=[m.user_id for m in locked], state__in=LOAD_STATES)
-        .values_list("assignee_id")
-        .annotate(count=Count("id"))
-        .values_list("assignee_id", "count")
-    )
+def _candidates_sql() -> str:
+    """The eligible agents, locked in user id order, as plain rows. Written out (not the
+    ORM) because it runs on every decision: the ORM's compiling cost more CPU than the
+    statement does on the server (bench/routing.py)."""
+    user_model = get_user_model()
+    return f"""
+        SELECT m.max_open, m.last_assigned_at, m.languages, m.departments, m.channels,
+               u.id, u.username, u.first_name, u.last_name, p.language
+        FROM {StaffMember._meta.db_table} m
+        JOIN {user_model._meta.db_table} u ON u.id = m.user_id
+        LEFT JOIN {Profile._meta.db_table} p ON p.user_id = m.user_id
+        WHERE m.status = %(online)s AND u.is_active
+          AND EXISTS (
+              SELECT 1 FROM {user_model.groups.through._meta.db_table} ug
+              JOIN {Group._meta.db_table} g ON g.id = ug.group_id
+              WHERE ug.user_id = u.id AND g.name = %(group)s)
+          AND (%(on_duty)s::integer[] IS NULL OR m.user_id = ANY(%(on_duty)s::integer[]))
+          AND NOT (m.user_id = ANY(%(absent)s::integer[]))
+        ORDER BY m.user_id
+        FOR UPDATE OF m"""
+
+
+def _loads_sql() -> str:
+    """Open cases per agent: count(*) over index ticket_assignee_open (index only)."""
+    return f"""
+        SELECT assignee_id, count(*) FROM {Ticket._meta.db_table}
+        WHERE assignee_id = ANY(%s) AND state IN %s
+        GROUP BY assignee_id"""
+
+
+def _claim_sql() -> str:
+    """Waiting cases in SLA order (index ticket_open_queue), locked, with what the skills
+    match on: the channel's slug and the language of the first mention naming one."""
+    return f"""
+        SELECT t.*, c.slug AS channel_slug,
+               (SELECT mn.language FROM {Mention._meta.db_table} mn
+                WHERE mn.ticket_id = t.id AND mn.language <> ''
+                ORDER BY mn.created_at, mn.id LIMIT 1) AS first_language
+        FROM {Ticket._meta.db_table} t
+        JOIN {Channel._meta.db_table} c ON c.id = t.channel_id
+        WHERE t.state = %s AND t.assignee_id IS NULL AND NOT (t.id = ANY(%s::integer[]))
+        ORDER BY t.sla_due_at ASC NULLS LAST, t.opened_at, t.id
+        LIMIT %s
+        FOR UPDATE OF t SKIP LOCKED"""
+
+
+CANDIDATES_SQL, LOADS_SQL, CLAIM_SQL = _candidates_sql(), _loads_sql(), _claim_sql()
+
+
+def lock_candidates(now: datetime, desk: RoutingSettings, version: str) -> list[Candidate]:
+    """The eligible agents, their rows locked (user id order), with their current load:
+    two statements (the roster comes from the per-process cache while `version` holds).
+    The load is counted after the lock, so it includes what another router committed to
+    these agents while we waited for their rows."""
+    on_duty = roster.holders_of(now, Duty.SUPPORT, version=version)
+    today = now.astimezone(roster.desk_time_zone()).date()
+    absent = roster.absent_user_ids(today, version=version)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            CANDIDATES_SQL,
+            {
+                "online": PresenceStatus.ONLINE.value,
+                "group": roles.SUPPORT_AGENT,
+                "on_duty": None if on_duty is None else sorted(on_duty),
+                "absent": sorted(absent),
+            },
+        )
+        rows = cursor.fetchall()
+        cursor.execute(LOADS_SQL, [[row[5] for row in rows], tuple(s.value for s in LOAD_STATES)])
+        loads = dict(cursor.fetchall())
     return [
         Candidate(
-            member=member,
-            capacity=member.max_open if member.max_open is not None else desk.max_open_per_agent,
-            load=loads.get(member.user_id, 0),
-            last_assigned_at=member.last_assigned_at or NEVER,
+            user_id=user_row[0],
+            capacity=max_open if max_open is not None else desk.max_open_per_agent,
+            load=loads.get(user_row[0], 0),
+            last_assigned_at=last_assigned_at or NEVER,
+            languages=tuple(languages),
+            departments=tuple(departments),
+            channels=tuple(channels),
+            user_row=tuple(user_row),
         )
-        for member in locked
+        for max_open, last_assigned_at, languages, departments, channels, *user_row in rows
     ]
 
 
@@ -140,25 +201,33 @@ def choose(candidates: list[Candidate], case: CaseProfile) -> Candidate | None:
     fitting = [c for c in candidates if c.load < c.capacity and c.fits(case)]
     if not fitting:
         return None
-    return min(fitting, key=lambda c: (c.load, c.last_assigned_at, c.member.user_id))
+    return min(fitting, key=lambda c: (c.load, c.last_assigned_at, c.user_id))
 
 
-def waiting_cases() -> Any:
-    """The Support pool in SLA order (index ticket_open_queue)."""
-    return Ticket.objects.filter(state=TicketState.SUPPORT, assignee__isnull=True).order_by(
-        F("sla_due_at").asc(nulls_last=True), "opened_at", "id"
-    )
+def claim_waiting(skipped: set[int], size: int) -> list[Ticket]:
+    """Up to `size` waiting cases in SLA order, locked (FOR UPDATE SKIP LOCKED: a case
+    another router holds is left to it), each with `channel_slug` and `first_language`.
+    One statement."""
+    return list(Ticket.objects.raw(CLAIM_SQL, [TicketState.SUPPORT.value, sorted(skipped), size]))
+
+
+def case_profile(ticket: Ticket) -> CaseProfile:
+    """The profile of a case claimed by claim_waiting."""
+    language = (ticket.first_language or "").lower().split("-")[0]
+    return CaseProfile(language=language, channel=ticket.channel_slug)
 
 
 def route_waiting(*, now: datetime, limit: int | None = None) -> int:
     """Assign waiting support cases while agents have capacity. Returns how many."""
-    desk = staffing_actions.routing_settings()
+    desk, version = staffing_actions.routing_state()
     if not desk.auto_assign:
         return 0
     assigned = 0
     skipped: set[int] = set()
     while limit is None or assigned < limit:
-        batch_assigned, batch_skipped, more = _route_batch(now, desk, skipped, limit, assigned)
+        batch_assigned, batch_skipped, more = _route_batch(
+            now, desk, version, skipped, limit, assigned
+        )
         assigned += batch_assigned
         skipped |= batch_skipped
         if not more:
@@ -168,45 +237,47 @@ def route_waiting(*, now: datetime, limit: int | None = None) -> int:
 
 @transaction.atomic
 def _route_batch(
-    now: datetime, desk: RoutingSettings, skipped: set[int], limit: int | None, done: int
+    now: datetime,
+    desk: RoutingSettings,
+    version: str,
+    skipped: set[int],
+    limit: int | None,
+    done: int,
 ) -> tuple[int, set[int], bool]:
     """One transaction: lock the agents, claim up to BATCH waiting cases, assign what fits.
     Returns (assigned, skipped for want of a fitting agent, whether to go on)."""
-    candidates = lock_candidates(now, desk)
+    candidates = lock_candidates(now, desk, version)
     if not any(c.load < c.capacity for c in candidates):
         return 0, set(), False
     size = BATCH if limit is None else min(BATCH, limit - done)
-    tickets = list(
-        waiting_cases()
-        .exclude(pk__in=skipped)
-        .select_related("channel")
-        .select_for_update(skip_locked=True, of=("self",))[:size]
-    )
+    tickets = claim_waiting(skipped, size)
     if not tickets:
         return 0, set(), False
-    profiles = case_profiles(tickets)
     assigned, unfit, more = 0, set(), True
-    chosen_members: dict[int, StaffMember] = {}
+    chosen_ids: set[int] = set()
+    notices: list[Notification] = []
     for ticket in tickets:
-        chosen = choose(candidates, profiles[ticket.pk])
+        chosen = choose(candidates, case_profile(ticket))
         if chosen is None:
             if not any(c.load < c.capacity for c in candidates):
                 more = False
                 break
             unfit.add(ticket.pk)
             continue
-        _assign(ticket, chosen, now=now)
-        chosen_members[chosen.member.pk] = chosen.member
+        notices.append(_assign(ticket, chosen, now=now))
+        chosen_ids.add(chosen.user_id)
         assigned += 1
-    # The agents' last assignment, once per batch (same transaction, rows locked above).
-    for member in chosen_members.values():
-        member.last_assigned_at = now
-    StaffMember.objects.bulk_update(chosen_members.values(), ["last_assigned_at"])
+    # The agents' notices and last assignment, once per batch (same transaction, their rows
+    # locked above).
+    if chosen_ids:
+        Notification.objects.bulk_create(notices)
+        StaffMember.objects.filter(user_id__in=chosen_ids).update(last_assigned_at=now)
     return assigned, unfit, more
 
 
-def _assign(ticket: Ticket, chosen: Candidate, *, now: datetime) -> None:
-    agent = chosen.member.user
+def _assign(ticket: Ticket, chosen: Candidate, *, now: datetime) -> Notification:
+    """The `take` by routing; returns the agent's notice (unsaved: one INSERT per batch)."""
+    agent = chosen.user()
     fire_transition(
         ticket,
         "take",
@@ -223,17 +294,20 @@ def _assign(ticket: Ticket, chosen: Candidate, *, now: datetime) -> None:
             "load_before": chosen.load,
             "capacity": chosen.capacity,
         },
+        already_locked=True,
     )
     chosen.load += 1
     chosen.last_assigned_at = now
-    notify(
-        [agent],
+    return notification_row(
+        agent,
         NotificationKind.ASSIGNED,
-        ticket=ticket,
+        ticket_id=ticket.pk,
         at=now,
+        key="",
         text=lambda: (
             _("Ticket #%(ticket)s was assigned to you automatically.") % {"ticket": ticket.pk}
         ),
+        email=False,
     )
 
 

@@ -10,13 +10,14 @@ from django.db import connection
 from django.utils import timezone
 
 from servicedesk import roles
+from servicedesk.models import Profile
 from staffing import actions as staffing_actions
 from staffing.choices import Duty, PresenceStatus
 from staffing.models import Absence, RoutingSettings, Shift, StaffMember
 from tickets import actions
 from tickets.actions.routing import route_waiting, routing_sweep
 from tickets.choices import TicketState
-from tickets.models import Ticket, TicketEvent
+from tickets.models import Notification, Ticket, TicketEvent
 from tickets.tests.factories import ChannelFactory, MentionFactory, TicketFactory, UserFactory
 from tickets.tests.helpers import force_state
 
@@ -313,3 +314,80 @@ def test_roster_absence_dates_are_inclusive() -> None:
 
     assert absent_user_ids(date(2026, 1, 3)) == {anton.pk}
     assert absent_user_ids(date(2026, 1, 4)) == set()
+
+
+def test_one_decision_takes_eight_statements_with_the_roster_cached(
+    django_assert_num_queries: Any,
+) -> None:
+    desk()
+    now = timezone.now()
+    local = now.astimezone(timezone.get_default_timezone())
+    agents = [agent_named(f"agent{i}") for i in range(5)]
+    for agent in agents:
+        Shift.objects.create(
+            user=agent, duty=Duty.SUPPORT, weekday=local.weekday(), starts=time(0), ends=time(0)
+        )
+        holding(agent, 1)
+    first, second = waiting(1), waiting(2)
+    route_waiting(now=now, limit=1)  # reads the roster's rows into this process's cache
+    assert Ticket.objects.get(pk=first.pk).assignee in agents
+
+    # Settings with the roster version; agents locked; their load; the case claimed with
+    # its channel and language; the assignment's UPDATE, event and notification; the
+    # agent's last assignment. Nothing per agent, nothing of the roster. Plus the batch's
+    # SAVEPOINT and RELEASE (BEGIN and COMMIT outside a test's transaction).
+    with django_assert_num_queries(8 + 2, exact=True) as captured:
+        assert route_waiting(now=now, limit=1) == 1
+
+    sql = [query["sql"] for query in captured.captured_queries]
+    assert not any("staffing_shift" in statement and "xmin" not in statement for statement in sql)
+    assert Ticket.objects.get(pk=second.pk).assignee in agents
+
+
+def test_a_roster_change_is_seen_by_the_next_decision_despite_the_cache() -> None:
+    desk()
+    now = timezone.now()
+    local = now.astimezone(timezone.get_default_timezone())
+    anton, olga = agent_named("anton"), agent_named("olga")
+    holding(anton, 3)
+    first = waiting(1)
+    route_waiting(now=now)  # no roster yet: everyone on duty, olga is less loaded
+    assert Ticket.objects.get(pk=first.pk).assignee == olga
+
+    shift = Shift.objects.create(  # a new shift: only anton on support duty
+        user=anton, duty=Duty.SUPPORT, weekday=local.weekday(), starts=time(0), ends=time(0)
+    )
+    second = waiting(2)
+    route_waiting(now=now)
+    assert Ticket.objects.get(pk=second.pk).assignee == anton
+
+    Shift.objects.filter(pk=shift.pk).update(user=olga)  # an edit in place (no new row)
+    third = waiting(3)
+    route_waiting(now=now)
+    assert Ticket.objects.get(pk=third.pk).assignee == olga
+
+    Absence.objects.create(user=olga, starts_on=local.date(), ends_on=local.date())
+    fourth = waiting(4)
+    assert route_waiting(now=now) == 0  # olga away: the roster names nobody else
+    Shift.objects.all().delete()  # no roster any more: anyone online again
+    route_waiting(now=now)
+    assert Ticket.objects.get(pk=fourth.pk).assignee == anton
+    assert Ticket.objects.get(pk=fourth.pk).state == TicketState.IN_PROGRESS
+
+
+def test_the_notification_of_an_automatic_assignment_is_in_the_agents_language() -> None:
+    desk()
+    anton, olga = agent_named("anton"), agent_named("olga")
+    Profile.objects.update_or_create(user=anton, defaults={"language": "en"})
+    Profile.objects.update_or_create(user=olga, defaults={"language": "de"})
+    holding(olga, 1)
+    case, later = waiting(1), waiting(2)
+
+    route_waiting(now=timezone.now())
+
+    assert Notification.objects.get(user=anton, ticket=case).text == (
+        f"Ticket #{case.pk} was assigned to you automatically."
+    )
+    assert Notification.objects.get(user=olga, ticket=later).text == (
+        f"Ticket #{later.pk} wurde Ihnen automatisch zugewiesen."
+    )
