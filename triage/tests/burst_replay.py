@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from monitoring.actions.mentions import store_mentions
 from monitoring.adapters.base import RawAuthor, RawMention
@@ -41,6 +42,7 @@ class Replay:
     members: dict[int, list[int]] = field(default_factory=dict)  # cluster → mention ids
     opened_at_member: dict[int, int] = field(default_factory=dict)  # cluster → nth member
     seconds: list[float] = field(default_factory=list)  # detector time per observed mention
+    statements: list[int] = field(default_factory=list)  # its SQL statements
 
     def burst_of(self, cluster_id: int) -> str | None:
         labels = Counter(self.posts[pk].burst for pk in self.members[cluster_id])
@@ -53,7 +55,9 @@ class Replay:
         return {pk for pk, post in self.posts.items() if post.burst}
 
 
-def replay(posts: Sequence[Post], *, seed: int = 14, timer=None) -> Replay:
+def replay(
+    posts: Sequence[Post], *, seed: int = 14, timer=None, count_queries: bool = False
+) -> Replay:
     """Store each post when it arrives (its created_at plus a lag of 5–120 s) and observe it;
     a burst's incident is closed (end_cluster) at its labelled end."""
     rng = random.Random(seed)
@@ -81,10 +85,13 @@ def replay(posts: Sequence[Post], *, seed: int = 14, timer=None) -> Replay:
             inserted, _known = store_mentions(channels[post.platform], [raw], {}, now=arrived)
         mention_id = inserted[post.external_id].id
         result.posts[mention_id] = post
-        started = timer() if timer else 0.0
-        signals = bursts.observe([mention_id], now=arrived)
-        if timer:
-            result.seconds.append(timer() - started)
+        with CaptureQueriesContext(connection) as queries:
+            started = timer() if timer else 0.0
+            signals = bursts.observe([mention_id], now=arrived)
+            if timer:
+                result.seconds.append(timer() - started)
+        if count_queries:
+            result.statements.append(len(queries.captured_queries))
         for signal in signals:
             result.signals.append(signal)
             result.members[signal.cluster_id] = list(signal.mention_ids)

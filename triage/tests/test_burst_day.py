@@ -47,7 +47,7 @@ def test_a_burst_across_platforms_and_languages_is_one_cluster(labelled_day: Rep
         expected = [post for post in labelled_day.posts.values() if post.burst == name]
         assert sorted(p.external_id for p in members) == sorted(p.external_id for p in expected)
         assert len({post.platform for post in members}) >= 3
-        assert {_language(post) for post in members} == {"de", "en"}
+        assert {_language(post) for post in members} >= {"de", "en"}
 
 
 def test_detection_opens_by_the_fifth_member_and_signals_follow_the_contract(

@@ -36,7 +36,7 @@ def test_replaying_the_same_traffic_gives_the_same_clusters() -> None:
             snapshots.append(_snapshot(replay(evening)))
             transaction.set_rollback(True)
     assert snapshots[0] == snapshots[1]
-    assert len(snapshots[0]) == 1 and len(snapshots[0][0][1]) == 14
+    assert len(snapshots[0]) == 1 and len(snapshots[0][0][1]) == 16
 
 
 def test_a_quiet_day_has_no_burst() -> None:
