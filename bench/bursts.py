@@ -176,6 +176,7 @@ def replay_day(quiet: bool) -> dict[str, Any]:
             ],
             "ms": [round(seconds * 1000, 3) for seconds in result.seconds],
             "statements": result.statements,
+            "cpu_ms": [round(seconds * 1000, 3) for seconds in result.cpu_seconds],
         }
         transaction.set_rollback(True)
     return figures
@@ -279,6 +280,22 @@ def compare_measures(database: str) -> dict[str, Any]:
             "costs": costs}  # fmt: skip
 
 
+def select_one_ms(runs: int = 200) -> float:
+    """The median round trip of `SELECT 1` in a savepoint, now: the scale of one statement on
+    this machine at its present load (a mention costs 4 statements; see the figures)."""
+    from django.db import connection, transaction
+
+    samples = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        for _run in range(runs):
+            started = time.perf_counter()
+            with transaction.atomic():
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
+            samples.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(samples), 3)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mentions", type=int, default=1_000_000)
@@ -300,11 +317,15 @@ def main(argv: list[str] | None = None) -> int:
     quiet = replay_day(quiet=True)
     samples = labelled.pop("ms") + quiet.pop("ms")
     statements = labelled.pop("statements") + quiet.pop("statements")
+    cpu = labelled.pop("cpu_ms") + quiet.pop("cpu_ms")
     cost = {"p50_ms": round(statistics.median(samples), 3),
             "p95_ms": round(percentile(samples, 0.95), 3),
             "max_ms": round(max(samples), 3), "samples": len(samples),
+            "client_cpu_p50_ms": round(statistics.median(cpu), 3),
+            "client_cpu_p95_ms": round(percentile(cpu, 0.95), 3),
             "statements_median": statistics.median(statements),
             "statements_max": max(statements)}  # fmt: skip
+    cost["select_1_ms"] = select_one_ms()
     opened_by = max((b["opened_at_member"] for b in labelled["bursts"]), default=None)
     verdicts = {
         "recall": (labelled["recall"] or 0) >= TARGETS["recall"],
@@ -346,10 +367,13 @@ def main(argv: list[str] | None = None) -> int:
         f"opened by member {opened_by} (≤ 5: {verdict('opened_by')}); bursts on the quiet "
         f"day {len(quiet['bursts'])} (0: {verdict('quiet_bursts')})"
     )
-    print(
-        f"detection per mention: p50 {cost['p50_ms']} ms, p95 {cost['p95_ms']} ms, max "
-        f"{cost['max_ms']} ms over {cost['samples']} mentions (< 2 ms: {verdict('p95_ms')})"
-    )
+    print(f"detection per mention: p50 {cost['p50_ms']} ms, p95 {cost['p95_ms']} ms, max "
+          f"{cost['max_ms']} ms over {cost['samples']} mentions (< 2 ms: {verdict('p95_ms')}); "
+          f"of it CPU of this process p50 {cost['client_cpu_p50_ms']} ms, p95 "
+          f"{cost['client_cpu_p95_ms']} ms; SQL statements per mention: median "
+          f"{cost['statements_median']}, max {cost['statements_max']}; load average "
+          f"{load_before} before, {load_average()} after; one SELECT 1 in a savepoint "
+          f"{cost['select_1_ms']} ms")  # fmt: skip
     if comparison:
         print(f"\nnear-duplicate measures, share of pairs matched {comparison['pairs']}:")
         for name, shares in comparison["share_matched"].items():
