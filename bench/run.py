@@ -10,10 +10,12 @@ sd_bench_worker) and knowledge (bench/knowledge.py: search at 100,000 articles, 
 sd_bench_knowledge, seeded once and reused) and routing (bench/routing.py: routing decisions
 at 200,000 open tickets and a burst of 1,000 cases, own database sd_bench_routing, seeded
 once and reused), triage (bench/triage.py: retraining on 10,000 labels and the suggestion
-latency with all heads, throw-away database) and scaleout (bench/scaleout.py: the drill
+latency with all heads, throw-away database), scaleout (bench/scaleout.py: the drill
 faults/drill_g_scale_out.py, two web and two worker processes on a private PostgreSQL and
-Redis under a 50,000-mention push from 8 clients; its verdict). Each runs as its own
-process; its full output is printed as it goes and its figures are kept in
+Redis under a 50,000-mention push from 8 clients; its verdict) and bursts (bench/bursts.py:
+burst detection on the labelled corpus at 1,000,000 stored mentions, own database
+sd_bench_bursts, seeded once and reused). Each runs as its own process; its full output is
+printed as it goes and its figures are kept in
 bench/results/<name>.json.
 
 The shared database (sd_bench_suite; sd_bench_suite_quick with --quick) is seeded with
@@ -48,8 +50,7 @@ from bench.common import (
 
 BENCHMARKS = (
     "ingest", "pages", "sla_sweep", "dashboard", "worker_memory", "knowledge", "routing",
-    "triage",
-    "scaleout",
+    "triage", "scaleout", "bursts",
 )  # fmt: skip
 NEEDS_SEED = {"pages", "sla_sweep", "dashboard"}
 REUSE_HOURS = 6
@@ -60,7 +61,7 @@ SIZES = {
         "dashboard_runs": 15, "worker_mentions": 100_000, "articles": 100_000,
         "search_runs": 15, "routing_tickets": 200_000, "routing_decisions": 200,
         "routing_burst": 1_000, "triage_labels": 10_000, "triage_latency": 2_000,
-        "scaleout_mentions": 50_000,
+        "scaleout_mentions": 50_000, "burst_mentions": 1_000_000,
     },
     "quick": {
         "tickets": 20_000, "running": 4_000, "ingest_count": 2_000, "ingest_single": 200,
@@ -68,7 +69,7 @@ SIZES = {
         "dashboard_runs": 3, "worker_mentions": 2_000, "articles": 5_000, "search_runs": 3,
         "routing_tickets": 10_000, "routing_decisions": 20, "routing_burst": 200,
         "triage_labels": 1_000, "triage_latency": 200,
-        "scaleout_mentions": 2_000,
+        "scaleout_mentions": 2_000, "burst_mentions": 20_000,
     },
 }  # fmt: skip
 META_TABLE = "bench_seed_meta"
@@ -186,6 +187,8 @@ def _commands(database: str, sizes: dict[str, int], quick: bool) -> dict[str, li
                    "--latency", str(sizes["triage_latency"]), "--json", f"triage{suffix}.json"],
         "scaleout": [*python, "-m", "bench.scaleout", "--mentions",
                      str(sizes["scaleout_mentions"]), "--json", f"scaleout{suffix}.json"],
+        "bursts": [*python, "-m", "bench.bursts", "--database", f"sd_bench_bursts{suffix}",
+                   "--mentions", str(sizes["burst_mentions"]), "--json", f"bursts{suffix}.json"],
     }  # fmt: skip
 
 
@@ -312,6 +315,18 @@ def table_rows(results: dict[str, Any]) -> list[dict[str, str]]:
                 f"median {latency['median_ms']:.2f} ms, p95 {latency['p95_ms']:.2f} ms "
                 f"(CPU p95 {latency['cpu_p95_ms']:.2f})", "p95 < 5 ms",
                 figures["latency_target_met"])  # fmt: skip
+        elif name == "bursts":
+            day, cost, met = figures["labelled_day"], figures["cost"], figures["verdicts"]
+            add("burst detection: recall / precision (mentions)",
+                f"{day['recall']} / {day['precision']}", ">= 0.95 each",
+                met["recall"] and met["precision"])  # fmt: skip
+            add("burst detection: opened at member", str(figures["opened_by_member"]), "<= 5",
+                met["opened_by"])  # fmt: skip
+            quiet = str(len(figures["quiet_day"]["bursts"]))
+            add("burst detection: bursts on the quiet day", quiet, "0", met["quiet_bursts"])
+            add(f"burst detection per mention, {figures['stored_mentions']:,} stored",
+                f"p50 {cost['p50_ms']:.2f} ms, p95 {cost['p95_ms']:.2f} ms", "p95 < 2 ms",
+                met["p95_ms"])  # fmt: skip
     return rows
 
 
