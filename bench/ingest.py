@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -42,10 +43,10 @@ BASELINE_ROWS_PER_TRANSACTION = 1_000
 CHANNEL = "bench"
 
 
-def ingest_environment() -> dict[str, str]:
+def ingest_environment(database: str = DATABASE_NAME) -> dict[str, str]:
     """The benchmark environment (bench.common), with the API's rate limit out of the way."""
     return {
-        **bench_environment(DATABASE_NAME),
+        **bench_environment(database),
         "API_RATE_LIMIT": "100000000/min",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
     }
@@ -68,19 +69,28 @@ def prepare(env: dict[str, str]) -> str:
     return manage(env, "create_api_client", "bench-client")
 
 
-def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen:
+def start_gunicorn(
+    env: dict[str, str],
+    port: int,
+    *,
+    gunicorn: Path = ROOT / ".venv" / "bin" / "gunicorn",
+    app: str = "servicedesk.wsgi",
+    cwd: Path = ROOT,
+    ready_path: str = "/healthz/",
+) -> subprocess.Popen:
+    """2 workers x 2 threads of `app`; returns once `ready_path` answers below 500."""
     server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "servicedesk.wsgi", "-w", "2",
-         "--threads", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
+        [str(gunicorn), app, "-w", "2", "--threads", "2", "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning"],
         env=env,
-        cwd=ROOT,
+        cwd=cwd,
     )  # fmt: skip
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz/")
-            if connection.getresponse().status == 200:
+            connection.request("GET", ready_path)
+            if connection.getresponse().status < 500:
                 return server
         except OSError:
             time.sleep(0.2)
@@ -100,12 +110,28 @@ def mention(number: int, prefix: str, created_at: str) -> dict:
     }
 
 
-def push(port: int, token: str, bodies: list[bytes], clients: int) -> tuple[float, list[int]]:
-    """POST every body (each thread keeps one connection); returns (seconds, statuses)."""
+@dataclass(frozen=True)
+class PushRun:
+    seconds: float
+    statuses: list[int]
+    latencies_ms: list[float]  # one per request, in the order they finished
+
+
+def push_run(
+    port: int,
+    token: str,
+    bodies: list[bytes],
+    clients: int,
+    *,
+    path: str = "/api/v1/mentions/",
+) -> PushRun:
+    """POST every body to `path` with `Authorization: Token …` (each thread keeps one
+    connection); the wall time, the statuses and each request's latency."""
     work: queue.Queue[bytes] = queue.Queue()
     for body in bodies:
         work.put(body)
     statuses: list[int] = []
+    latencies: list[float] = []
     lock = threading.Lock()
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
 
@@ -116,11 +142,14 @@ def push(port: int, token: str, bodies: list[bytes], clients: int) -> tuple[floa
                 body = work.get_nowait()
             except queue.Empty:
                 break
-            connection.request("POST", "/api/v1/mentions/", body=body, headers=headers)
+            sent = time.perf_counter()
+            connection.request("POST", path, body=body, headers=headers)
             response = connection.getresponse()
             response.read()
+            took = (time.perf_counter() - sent) * 1000
             with lock:
                 statuses.append(response.status)
+                latencies.append(took)
         connection.close()
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
@@ -129,7 +158,13 @@ def push(port: int, token: str, bodies: list[bytes], clients: int) -> tuple[floa
         thread.start()
     for thread in threads:
         thread.join()
-    return time.perf_counter() - started, statuses
+    return PushRun(time.perf_counter() - started, statuses, latencies)
+
+
+def push(port: int, token: str, bodies: list[bytes], clients: int) -> tuple[float, list[int]]:
+    """POST every body to the mentions endpoint; returns (seconds, statuses)."""
+    run = push_run(port, token, bodies, clients)
+    return run.seconds, run.statuses
 
 
 # --------------------------------------------------------------------------- baseline
