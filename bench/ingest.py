@@ -5,7 +5,8 @@ raised) one per request and in batches of 500, and compares mentions per second 
 baseline measured in the same run on the same PostgreSQL: the same rows (a mention and its
 ticket) written straight into the same tables and indexes with multi-row
 `INSERT ... VALUES`, 1,000 rows per transaction over one connection, and with COPY.
-Target: batched API intake at least 1/3 of the INSERT baseline.
+Targets (issue 20 §4): batched API intake at least 0.5 x the INSERT baseline, and the
+single-mention push's p99 latency under 4 clients below 50 ms.
 
 Usage: .venv/bin/python bench/ingest.py [--count 50000] [--single 5000] [--clients 4]
 It uses its own database on the server of DATABASE_URL (the name replaced by
@@ -33,6 +34,7 @@ from bench.common import (  # noqa: E402  (importable once the path above is set
     bench_environment,
     free_port,
     manage,
+    percentile,
     recreate_database,
 )
 from bench.common import database_url as bench_database  # noqa: E402
@@ -41,6 +43,8 @@ DATABASE_NAME = "sd_bench_ingest"
 BATCH_SIZE = 500  # mentions per API request in batched mode
 BASELINE_ROWS_PER_TRANSACTION = 1_000
 CHANNEL = "bench"
+BATCHED_RATIO_TARGET = 0.5  # batched API intake / INSERT baseline (issue 20 §4)
+SINGLE_P99_TARGET_MS = 50.0  # single-mention push under --clients (issue 20 §4)
 
 
 def ingest_environment(database: str = DATABASE_NAME) -> dict[str, str]:
@@ -332,7 +336,8 @@ def main() -> None:
             ).encode()
             for start in range(0, options.count, BATCH_SIZE)
         ]
-        single_seconds, single_statuses = push(port, token, single_bodies, options.clients)
+        single = push_run(port, token, single_bodies, options.clients)
+        single_seconds, single_statuses = single.seconds, single.statuses
         batch_seconds, batch_statuses = push(port, token, batches, options.clients)
     finally:
         server.terminate()
@@ -365,7 +370,14 @@ def main() -> None:
             for mode, count, seconds in rows
         ],  # fmt: skip
     }
-    results["batched_ratio_target_met"] = results["modes"][1]["ratio_to_insert_baseline"] >= 1 / 3
+    results["batched_ratio_target"] = BATCHED_RATIO_TARGET
+    results["batched_ratio_target_met"] = (
+        results["modes"][1]["ratio_to_insert_baseline"] >= BATCHED_RATIO_TARGET
+    )
+    results["single_p50_ms"] = round(percentile(single.latencies_ms, 0.5), 2)
+    results["single_p99_ms"] = round(percentile(single.latencies_ms, 0.99), 2)
+    results["single_p99_target_ms"] = SINGLE_P99_TARGET_MS
+    results["single_p99_target_met"] = results["single_p99_ms"] < SINGLE_P99_TARGET_MS
     print(f"{'mode':<42} {'mentions':>9} {'seconds':>9} {'mentions/s':>11} {'vs INSERT':>10}")
     for item in results["modes"]:
         print(
@@ -374,8 +386,14 @@ def main() -> None:
         )
     print(
         f"single mode pushed {options.single:,} mentions (fewer than batched: one request each); "
-        f"failed requests: {len(failures)}; target (batched >= 1/3 of INSERT): "
-        f"{'met' if results['batched_ratio_target_met'] else 'NOT met'}"
+        f"failed requests: {len(failures)}; target (batched >= {BATCHED_RATIO_TARGET} x "
+        f"INSERT): {'met' if results['batched_ratio_target_met'] else 'NOT met'}"
+    )
+    print(
+        f"single push latency under {options.clients} clients: p50 "
+        f"{results['single_p50_ms']:.1f} ms, p99 {results['single_p99_ms']:.1f} ms (target "
+        f"p99 < {SINGLE_P99_TARGET_MS} ms: "
+        f"{'met' if results['single_p99_target_met'] else 'NOT met'})"
     )
     out = ROOT / "bench" / "results" / "ingest.json"
     out.parent.mkdir(parents=True, exist_ok=True)
