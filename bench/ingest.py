@@ -177,7 +177,7 @@ def push(port: int, token: str, bodies: list[bytes], clients: int) -> tuple[floa
 TICKET_COLUMNS = (
     "channel_id, customer_id, state, priority, is_private, preview, mention_count, opened_at, "
     "posted_at, last_mention_at, state_changed_at, updated_at, no_service_case, dismiss_reason, "
-    "handover_reference, starts_clocks"
+    "handover_reference, starts_clocks, assigned_by_routing"
 )
 MENTION_COLUMNS = (
     "channel_id, external_id, author_handle, author_display_name, author_platform_user_id, "
@@ -192,7 +192,7 @@ def _baseline_rows(count: int, prefix: str, channel_id: int, customer_id: int) -
     for number in range(count):
         body = mention(number, prefix, now.isoformat())
         ticket = (channel_id, customer_id, "new", "normal", False, body["text"][:280], 1,
-                  now, now, now, now, now, False, "", "", True)  # fmt: skip
+                  now, now, now, now, now, False, "", "", True, False)  # fmt: skip
         rows.append((ticket, body))
     return rows
 
@@ -313,11 +313,12 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=50_000, help="mentions, batched mode")
     parser.add_argument("--single", type=int, default=5_000, help="mentions, one per request")
     parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients")
+    parser.add_argument("--database", default=DATABASE_NAME, help="sd_bench_* database")
     options = parser.parse_args()
 
-    database_url = bench_database(DATABASE_NAME)
-    env = ingest_environment()
-    recreate_database(DATABASE_NAME)
+    database_url = bench_database(options.database)
+    env = ingest_environment(options.database)
+    recreate_database(options.database)
     token = prepare(env)
     port = free_port()
     server = start_gunicorn(env, port)
