@@ -36,6 +36,19 @@ def _english_unless_asked(settings: Any) -> Any:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_lookup_caches(settings: Any) -> Any:
+    """Each test rolls its rows back: the per-process lookup caches (channels, SLA policies,
+    rules, groups) must not carry one test's rows into the next. A test runs in one process,
+    so no other process's changes are compared (servicedesk/tests/test_lookups.py does)."""
+    from servicedesk import lookups
+
+    settings.LOOKUP_CHECK_SECONDS = 3600
+    lookups.clear_all()
+    yield
+    lookups.clear_all()
+
+
+@pytest.fixture(autouse=True)
 def _reference_data(request: Any) -> None:
     """Groups and default SLA policies come from data migrations; a transactional test's
     flush removes them, so restore them for every database test that follows."""

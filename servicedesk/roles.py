@@ -4,6 +4,9 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 
+from servicedesk import lookups
+from servicedesk.apps import USER_GROUPS
+
 COMMUNITY_MANAGER = "community_manager"
 SUPPORT_AGENT = "support_agent"
 TEAM_LEAD = "team_lead"
@@ -28,7 +31,12 @@ def group_names(user: Any) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_group_names_cache", None)
     if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
+        # per process too, until a group or a membership changes (servicedesk.lookups)
+        cached = lookups.get(
+            USER_GROUPS,
+            user.pk,
+            lambda: frozenset(user.groups.values_list("name", flat=True)),
+        )
         user._group_names_cache = cached
     return cached
 

@@ -140,6 +140,11 @@ CACHES = {
     }
 }
 
+# Lookups that do not change per request (servicedesk.lookups): a change is seen at once in
+# the process that made it and within this many seconds in every other.
+LOOKUP_CHECK_SECONDS = float(os.environ.get("LOOKUP_CHECK_SECONDS", "2"))
+LOOKUP_CACHE_MAX_KEYS = 10_000
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -111,11 +111,11 @@ def receive_mention_batch(
         groups.setdefault(channel.pk, []).append(position)
         channels[channel.pk] = channel
     results: list[Any] = [None] * len(items)
-    with transaction.atomic():
+    with transaction.atomic():  # one transaction for every group: no savepoint per group
         for channel_id, positions in groups.items():
-            received = receive_mentions(
+            received = _Batch(
                 channels[channel_id], [items[p][1] for p in positions], now=now, live=live
-            )
+            ).run()
             for position, result in zip(positions, received, strict=True):
                 results[position] = result
     return results
@@ -365,7 +365,27 @@ class _Batch:
         # Issue 13: one suggestion per stored mention, in this transaction (rules only, a few
         # ms per batch); a failure is swallowed in a savepoint and retried by the triage sweep.
         triage_actions.suggest_in_intake(
-            [inserted[mention.external_id].id for mention in new_mentions], now=self.now
+            [inserted[mention.external_id].id for mention in new_mentions],
+            now=self.now,
+            mentions=[
+                self._as_stored(mention, inserted[mention.external_id]) for mention in new_mentions
+            ],
+        )
+
+    def _as_stored(self, mention: RawMention, row: StoredMention) -> Mention:
+        """The new mention as triage reads it, without reading it back (what
+        store_mentions wrote)."""
+        return Mention(
+            pk=row.id,
+            channel=self.channel,
+            external_id=mention.external_id,
+            author_handle=mention.author.handle[:255],
+            text=mention.text,
+            created_at=mention.created_at,
+            url=row.url,
+            ticket_id=row.ticket_id,
+            is_private=mention.is_private,
+            is_own_account=self.channel.is_own_account(mention.author.handle),
         )
 
     def _is_live(self, mention: RawMention) -> bool:

@@ -83,13 +83,23 @@ class RuleBook:
     fake_review: list[str] = field(default_factory=list)
 
 
-def _matches(lowered: str, words: set[str], keywords: list[str]) -> list[str]:
-    """The keywords found: a single word must match a whole word, a phrase or symbol a
-    substring."""
+def _word_prefixes(words: set[str]) -> set[str]:
+    """Every prefix of six letters or more of the text's words: a long keyword matches a word
+    it begins (the set is built once per text instead of a scan of the words per keyword)."""
+    return {word[:end] for word in words for end in range(6, len(word) + 1)}
+
+
+def _matches(
+    lowered: str, words: set[str], keywords: list[str], prefixes: set[str] | None = None
+) -> list[str]:
+    """The keywords found: a single word must match a whole word (a keyword of more than
+    five letters also the beginning of one), a phrase or symbol a substring."""
+    if prefixes is None:
+        prefixes = _word_prefixes(words)
     found = []
     for keyword in keywords:
         if keyword.isalpha():
-            hit = keyword in words or any(w.startswith(keyword) for w in words if len(keyword) > 5)
+            hit = keyword in words or (len(keyword) > 5 and keyword in prefixes)
         else:
             hit = keyword in lowered
         if hit:
@@ -118,10 +128,11 @@ def suggest(
     lowered = text.lower()
     word_list = _WORD.findall(lowered)
     words = set(word_list)
+    prefixes = _word_prefixes(words)
     reasons: list[str] = []
     language, language_conf = detect_language(word_list)
 
-    insults = _matches(lowered, words, rules.insults)
+    insults = _matches(lowered, words, rules.insults, prefixes)
     abusive = bool(insults)
     if abusive:
         reasons.append(f"abusive: insult „{insults[0]}“")
@@ -130,19 +141,19 @@ def suggest(
     if private:
         reasons.append("private data: " + ", ".join(private) + " posted in public")
 
-    negative = _matches(lowered, words, rules.negative)
-    positive = _matches(lowered, words, rules.positive)
-    requests = _matches(lowered, words, rules.requests)
-    noise = _matches(lowered, words, rules.noise)
+    negative = _matches(lowered, words, rules.negative, prefixes)
+    positive = _matches(lowered, words, rules.positive, prefixes)
+    requests = _matches(lowered, words, rules.requests, prefixes)
+    noise = _matches(lowered, words, rules.noise, prefixes)
     departments = {
         slug: hits
         for slug, keywords in rules.departments.items()
-        if (hits := _matches(lowered, words, keywords))
+        if (hits := _matches(lowered, words, keywords, prefixes))
     }
 
     fake = {"suspect": False, "score": 0.0, "reasons": []}
     if is_review:
-        indicators = [f"„{hit}“" for hit in _matches(lowered, words, rules.fake_review)]
+        indicators = [f"„{hit}“" for hit in _matches(lowered, words, rules.fake_review, prefixes)]
         if _LINK.search(text):
             indicators.append("link in the review")
         if len(word_list) < 25 and _SUPERLATIVES.search(text) and not departments:

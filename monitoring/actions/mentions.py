@@ -29,6 +29,7 @@ class StoredMention:
     id: int
     ticket_id: int | None
     text: str = ""
+    url: str = ""  # of a new mention: the link as stored (checked_url)
 
 
 def store_mentions(
@@ -76,7 +77,11 @@ def store_mentions(
             page_size=max(len(rows), 1),
             fetch=True,
         )
-    inserted = {external_id: StoredMention(pk, None) for pk, external_id in inserted_rows}
+    urls = {row[1]: row[9] for row in rows}
+    inserted = {
+        external_id: StoredMention(pk, None, url=urls[external_id])
+        for pk, external_id in inserted_rows
+    }
     missing = [mention.external_id for mention in mentions if mention.external_id not in inserted]
     known: dict[str, StoredMention] = {}
     if missing:
@@ -133,24 +138,27 @@ def attach_to_tickets(
     """Set ticket and parent (by the parent's external id, "" for none) of new mentions of
     `channel` in one statement, and adopt stored replies whose parent arrives only now."""
     table = Mention._meta.db_table
+    # One statement: the new mentions' update runs as a data-modifying WITH; the adoption
+    # leaves the new mentions to it (they get their parent there).
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""UPDATE {table} AS m SET ticket_id = v.ticket_id,
-                    parent_id = (SELECT p.id FROM {table} p
-                                 WHERE p.channel_id = %s AND p.external_id = v.parent)
-                FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS v(id, ticket_id, parent)
-                WHERE m.id = v.id""",
-            [channel.pk, list(ids), list(ticket_ids), [parent or None for parent in parents]],
-        )
-        cursor.execute(
-            f"""UPDATE {table} AS child SET parent_id = parent.id
+            f"""WITH attached AS (
+                    UPDATE {table} AS m SET ticket_id = v.ticket_id,
+                        parent_id = (SELECT p.id FROM {table} p
+                                     WHERE p.channel_id = %s AND p.external_id = v.parent)
+                    FROM unnest(%s::bigint[], %s::bigint[], %s::text[])
+                        AS v(id, ticket_id, parent)
+                    WHERE m.id = v.id
+                )
+                UPDATE {table} AS child SET parent_id = parent.id
                 FROM {table} AS parent
                 WHERE child.channel_id = %s AND child.parent_id IS NULL
                   AND child.in_reply_to <> '' AND parent.channel_id = %s
                   AND parent.external_id = child.in_reply_to
-                  AND parent.id = ANY(%s)""",
-            [channel.pk, channel.pk, list(ids)],
-        )
+                  AND parent.id = ANY(%s) AND child.id <> ALL(%s)""",
+            [channel.pk, list(ids), list(ticket_ids), [parent or None for parent in parents],
+             channel.pk, channel.pk, list(ids), list(ids)],
+        )  # fmt: skip
 
 
 def mark_hidden(mention: Mention) -> bool:

@@ -20,8 +20,10 @@ from rest_framework import serializers
 
 from monitoring.actions import CHANNEL_SETTINGS
 from monitoring.adapters.base import RawAuthor, RawMention
+from monitoring.apps import ACTIVE_CHANNELS
 from monitoring.health import send_health
 from monitoring.models import Channel, Mention
+from servicedesk import lookups
 from servicedesk.api_input import StrictInput, StrictModelInput
 from servicedesk.timewindow import validate_moment
 
@@ -210,9 +212,14 @@ def active_channels(slugs: Sequence[Any]) -> dict[str, Channel]:
     wanted = {slug for slug in slugs if _looks_like_slug(slug)}
     if not wanted:
         return {}
+    found = lookups.get_many(ACTIVE_CHANNELS, wanted, _load_active_channels)
+    return {slug: channel for slug, channel in found.items() if channel is not None}
+
+
+def _load_active_channels(slugs: set[str]) -> dict[str, Channel]:
     # The secrets are not needed here; decrypting them costs on every request.
     channels = (
-        Channel.objects.active().filter(slug__in=wanted).defer("credentials", "webhook_secret")
+        Channel.objects.active().filter(slug__in=slugs).defer("credentials", "webhook_secret")
     )
     return {channel.slug: channel for channel in channels}
 

@@ -17,11 +17,12 @@ from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from servicedesk import roles
+from servicedesk import lookups, roles
 from servicedesk.queue import enqueue_on_commit
 from tickets import sla
 from tickets.actions.events import write_events
 from tickets.actions.notifications import SEND_EMAILS_TASK, group_members, notification_row
+from tickets.apps import SLA_POLICIES
 from tickets.choices import (
     DEFAULT_SLA_TARGETS,
     DEFAULT_WARN_PERCENT,
@@ -46,10 +47,18 @@ from tickets.models import (
 
 
 def current_policy(kind: str, department: Department | None = None) -> tuple[int, int]:
-    """(target_seconds, warn_percent) of the policy in force for `kind` (department first)."""
+    """(target_seconds, warn_percent) of the policy in force for `kind` (department first);
+    cached per process until a policy changes (servicedesk.lookups)."""
+    department_id = department.pk if department is not None else None
+    return lookups.get(
+        SLA_POLICIES, (kind, department_id), lambda: _load_policy(kind, department_id)
+    )
+
+
+def _load_policy(kind: str, department_id: int | None) -> tuple[int, int]:
     policies = SlaPolicy.objects.filter(kind=kind).filter(
-        Q(department__isnull=True) | Q(department=department)
-        if department is not None
+        Q(department__isnull=True) | Q(department_id=department_id)
+        if department_id is not None
         else Q(department__isnull=True)
     )
     chosen = None

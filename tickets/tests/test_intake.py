@@ -334,7 +334,8 @@ def test_a_batch_needs_the_same_number_of_queries_for_10_and_for_1000_mentions(
             receive_mentions(twitter, batch, now=timezone.now())
         return len(queries)
 
+    count_queries("warm", 1)  # the per-process lookups (SLA policy, rules) are read once
     small, large = count_queries("a", 10), count_queries("b", 1000)
 
-    assert small == large
-    assert Ticket.objects.count() == 1010
+    assert small == large, (small, large)
+    assert Ticket.objects.count() == 1011

@@ -10,8 +10,10 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from monitoring.models import Mention
+from servicedesk import lookups
 from triage.actions.rulebook import _as_value, _is_review, load_rulebook
 from triage.actions.training import apply_models_to, enqueue_retrain_if_due
+from triage.apps import RULE_BOOK
 from triage.choices import HEADS, LabelSource
 from triage.models import Label, Suggestion
 from triage.rules import suggest
@@ -46,17 +48,21 @@ def _near_duplicates(mentions: Sequence[Mention]) -> set[int]:
     return flagged
 
 
-def suggest_for_mentions(mention_ids: Iterable[int], *, now: datetime) -> int:
-    """Store a suggestion for each given mention that has none yet; the number stored."""
+def suggest_for_mentions(
+    mention_ids: Iterable[int], *, now: datetime, mentions: Sequence[Mention] | None = None
+) -> int:
+    """Store a suggestion for each given mention that has none yet; the number stored.
+    `mentions`: the intake's just stored mentions (with their channel), not read again."""
     ids = list(mention_ids)
     if not ids:
         return 0
-    mentions = list(
-        Mention.objects.filter(pk__in=ids, triage__isnull=True).select_related("channel")
-    )
+    if mentions is None:
+        mentions = list(
+            Mention.objects.filter(pk__in=ids, triage__isnull=True).select_related("channel")
+        )
     if not mentions:
         return 0
-    book = load_rulebook()
+    book = lookups.get(RULE_BOOK, "active", lambda: load_rulebook())
     reviews = [mention for mention in mentions if _is_review(mention)]
     duplicates = _near_duplicates(reviews)
     results = [
@@ -78,12 +84,17 @@ def suggest_for_mentions(mention_ids: Iterable[int], *, now: datetime) -> int:
     return len(rows)
 
 
-def suggest_in_intake(mention_ids: Sequence[int], *, now: datetime) -> None:
+def suggest_in_intake(
+    mention_ids: Sequence[int], *, now: datetime, mentions: Sequence[Mention] | None = None
+) -> None:
     """The intake's call: inside a savepoint, and a failure is logged, never raised — the
-    mention stays stored and `sweep_missing_suggestions` retries it."""
+    mention stays stored and `sweep_missing_suggestions` retries it. `mentions`: the new
+    mentions as stored (new, so without a suggestion), to spare reading them back."""
+    if not mention_ids:
+        return
     try:
         with transaction.atomic():
-            suggest_for_mentions(mention_ids, now=now)
+            suggest_for_mentions(mention_ids, now=now, mentions=mentions)
     except Exception:
         logger.exception("triage failed for mentions %s; the sweep will retry", mention_ids[:10])
 
