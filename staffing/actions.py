@@ -1,5 +1,5 @@
 """Every write of the staffing app (issue 16): presence, the desk's routing settings, a
-person's capacity and skills.
+person's capacity and skills, weekly shifts (the demo's roster; the admin edits them too).
 
 A presence change that matters to routing (someone became online, or stopped being online)
 enqueues `tickets.tasks.presence_changed_task` after the commit; the tickets app then returns
@@ -9,7 +9,7 @@ few seconds, so a lost message only delays it.
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.core.cache import cache
@@ -21,8 +21,8 @@ from servicedesk import roles
 from servicedesk.errors import InvalidArgument, NotAllowedForRole
 from servicedesk.queue import enqueue_on_commit
 from staffing import roster
-from staffing.choices import PresenceSource, PresenceStatus
-from staffing.models import RoutingSettings, StaffMember
+from staffing.choices import Duty, PresenceSource, PresenceStatus, Weekday
+from staffing.models import RoutingSettings, Shift, StaffMember
 
 logger = logging.getLogger(__name__)
 PRESENCE_CHANGED_TASK = "tickets.tasks.presence_changed_task"
@@ -225,3 +225,23 @@ def update_member_routing(
     member.save()
     enqueue_on_commit(PRESENCE_CHANGED_TASK, user.pk)
     return member
+
+
+# --------------------------------------------------------------------------- roster
+
+
+@transaction.atomic
+def add_weekly_shifts(shifts: Iterable[tuple[Any, str, int, time, time]]) -> list[Shift]:
+    """Add recurring weekly shifts, each (user, duty, weekday 0–6, starts, ends) in desk
+    time; one statement. Unknown duties or weekdays, or a shift that starts where it ends,
+    are refused before anything is written."""
+    rows = []
+    for user, duty, weekday, starts, ends in shifts:
+        if duty not in Duty.values:
+            raise InvalidArgument(_("Unknown duty."), field="duty")
+        if weekday not in Weekday.values:
+            raise InvalidArgument(_("Unknown weekday."), field="weekday")
+        if starts == ends:
+            raise InvalidArgument(_("A shift cannot end when it starts."), field="ends")
+        rows.append(Shift(user=user, duty=duty, weekday=weekday, starts=starts, ends=ends))
+    return Shift.objects.bulk_create(rows)

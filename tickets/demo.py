@@ -4,7 +4,9 @@ Logins per role, the departments with one expert each, channels matching the pla
 the sample corpus (with the brands' own accounts), the live demo channel, a webhook bridge,
 the default reply templates, the information centre's articles and the lost-parcel story
 (tickets.demo_knowledge), the sample mentions (imported through the intake without SLA
-clocks) and a handful of cases moved through the real actions, so the desk looks lived-in.
+clocks), a handful of cases moved through the real actions, so the desk looks lived-in, and
+the team's weekly roster with four weeks of archived history (tickets.demo_history), so the
+staffing forecast has something to show.
 
 Every step is idempotent: what exists already is left as it is (edits made in the admin
 survive), so running the seed again changes nothing. Demo passwords are fixed and printed;
@@ -34,7 +36,7 @@ from monitoring.models import Channel, Mention
 from servicedesk import actions as servicedesk_actions
 from servicedesk import roles
 from servicedesk.models import Profile
-from tickets import access, actions, demo_knowledge
+from tickets import access, actions, demo_history, demo_knowledge
 from tickets.choices import DismissReason, ReplyKind, ReplyVisibility, TicketEventKind, TicketState
 from tickets.models import Department, Ticket
 
@@ -224,6 +226,8 @@ class SeedReport:
     import_output: str = ""
     cases_moved: list[str] = field(default_factory=list)
     cases_skipped: list[str] = field(default_factory=list)
+    shifts_created: int = 0
+    history_cases_created: int = 0
 
 
 # --------------------------------------------------------------------------- steps
@@ -562,4 +566,6 @@ def seed_demo(*, now: datetime) -> SeedReport:
     import_sample_mentions(report)
     demo_knowledge.receive_story_mentions(now=now)
     bring_desk_to_life(people, departments, report)
+    report.shifts_created = demo_history.ensure_roster(people)
+    report.history_cases_created = demo_history.ensure_history(people, now=now)
     return report

@@ -6,13 +6,14 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tickets import demo
+from tickets import demo, demo_history
 
 
 class Command(BaseCommand):
     help = (
         "Create the demo desk: users per role (logins printed), departments, channels, "
-        "templates, the sample mentions (no SLA clocks) and a few cases in progress. "
+        "templates, the sample mentions (no SLA clocks), a few cases in progress, the weekly "
+        "roster and four weeks of archived history for the staffing forecast. "
         "Idempotent: run it again any time."
     )
 
@@ -38,6 +39,17 @@ class Command(BaseCommand):
         write(
             _("Channels created: %(channels)s.")
             % {"channels": ", ".join(report.channels_created) or _("none (all exist)")}
+        )
+        write(
+            _(
+                "Roster shifts created: %(shifts)s, archived cases created (the four weeks "
+                "before this Monday, channel %(channel)s): %(cases)s."
+            )  # fmt: skip
+            % {
+                "shifts": report.shifts_created,
+                "channel": demo_history.ARCHIVE_SLUG,
+                "cases": report.history_cases_created,
+            }
         )
         for case in report.cases_moved:
             write(_("Demo case set up: %(case)s") % {"case": case})
