@@ -51,13 +51,17 @@ from tickets.models import Reply, SlaClock, Ticket, TicketEvent
 
 WEEKDAYS = range(5)  # Monday to Friday
 SATURDAY = 5
-# (username, duty, weekdays, starts, ends): nobody on Sunday, nobody after 18:00.
+EVERY_DAY = tuple(range(7))
+# (username, duty, weekdays, starts, ends). Both agents are on support from 06:00 to 22:00
+# every day, so whoever tries auto-assignment in the demo (any day, any hour but the night)
+# sees the cases spread between anton and olga; the night is nobody's, and the forecast
+# marks those hours understaffed.
 DEMO_ROSTER: tuple[tuple[str, str, tuple[int, ...], time, time], ...] = (
     ("clara", Duty.TRIAGE, tuple(WEEKDAYS), time(8), time(16, 30)),
     ("clara", Duty.TRIAGE, (SATURDAY,), time(10), time(14)),
-    ("anton", Duty.SUPPORT, tuple(WEEKDAYS), time(7, 30), time(13, 30)),
+    ("anton", Duty.SUPPORT, EVERY_DAY, time(6), time(22)),
     ("anton", Duty.REVIEW, tuple(WEEKDAYS), time(13, 30), time(15)),
-    ("olga", Duty.SUPPORT, tuple(WEEKDAYS), time(12), time(18)),
+    ("olga", Duty.SUPPORT, EVERY_DAY, time(6), time(22)),
     ("olga", Duty.REVIEW, tuple(WEEKDAYS), time(9), time(12)),
 )
 

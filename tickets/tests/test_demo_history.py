@@ -62,7 +62,8 @@ def test_seeding_twice_writes_the_roster_and_the_history_once() -> None:
     again = seed()
 
     assert archive_counts() == once
-    assert once["shifts"] == 5 * 5 + 1  # clara, anton ×2, olga ×2 on weekdays; clara on Saturday
+    # clara and both agents' review on weekdays, clara on Saturday, both agents' support daily
+    assert once["shifts"] == 5 * 3 + 1 + 7 * 2
     assert 28 * 25 <= once["mentions"] <= 28 * 40
     assert once["tickets"] == once["mentions"] == once["clocks"] == once["replies"]
     assert f"{once['shifts']}, " in output and f"{once['mentions']}." in output
@@ -118,13 +119,14 @@ def test_the_forecast_shows_next_week_against_the_demo_roster() -> None:
     hour = {plan.hour: plan for plan in result.hours}
     for day in range(5):
         assert hour[day * 24 + 8].expected > 0 and hour[day * 24 + 9].expected > 0
-        assert hour[day * 24 + 8].rostered == 2  # clara (triage) and anton (support)
-        assert hour[day * 24 + 12].rostered == 3  # olga (support) joins at noon
-        assert hour[day * 24 + 18].rostered == 0
-    assert hour[SATURDAY * 24 + 10].rostered == 1
-    assert all(hour[SUNDAY * 24 + h].rostered == 0 for h in range(24))
+        assert hour[day * 24 + 5].rostered == 0  # the night is nobody's
+        assert hour[day * 24 + 8].rostered == 3  # clara (triage), anton and olga (support)
+        assert hour[day * 24 + 18].rostered == 2  # the agents until 22:00
+        assert hour[day * 24 + 22].rostered == 0
+    assert hour[SATURDAY * 24 + 10].rostered == 3
+    assert hour[SUNDAY * 24 + 10].rostered == 2
     assert result.understaffed_hours > 0
-    assert any(plan.understaffed for plan in result.hours[SUNDAY * 24 :])
+    assert all(not plan.understaffed for plan in result.hours[SUNDAY * 24 + 6 : SUNDAY * 24 + 22])
 
 
 def test_a_seed_a_week_later_adds_only_the_missing_week() -> None:
