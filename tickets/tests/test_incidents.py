@@ -2,7 +2,6 @@
 members, the alert, the four-eyes statement sent once to every member (late joiners too),
 and closing with the resolution statement."""
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,7 +9,6 @@ from django.core import mail
 from django.utils import timezone
 
 from monitoring.adapters.base import RawAuthor, RawMention
-from monitoring.choices import Platform
 from monitoring.models import Mention
 from servicedesk.errors import InvalidArgument, NotAllowedForRole, SelfApprovalNotAllowed
 from tickets import outbox
@@ -27,33 +25,16 @@ from tickets.choices import (
 )
 from tickets.intake import receive_mentions
 from tickets.models import Incident, IncidentDelivery, Notification, Reply, SlaClock, Ticket
-from tickets.tests.factories import ChannelFactory
 from tickets.tests.helpers import force_state
+from tickets.tests.incident_data import demo_channel, post
 from triage.bursts import BurstSignal
 
 pytestmark = pytest.mark.django_db
 
-OUTAGE = "Seit 10 Minuten kein Internet in Köln-Ehrenfeld, Störung?"
-
 
 @pytest.fixture
 def demo() -> Any:
-    return ChannelFactory(slug="demo-incidents", platform=Platform.DEMO, own_accounts=["@desk"])
-
-
-def post(channel: Any, count: int, *, start: int = 0, text: str = OUTAGE) -> list[Mention]:
-    now = timezone.now()
-    raw = [
-        RawMention(
-            external_id=f"post-{index}",
-            author=RawAuthor(handle=f"@kunde{index}", display_name=f"Kim{index} Muster"),
-            text=text,
-            created_at=now - timedelta(seconds=60 - index),
-        )
-        for index in range(start, start + count)
-    ]
-    results = receive_mentions(channel, raw, now=now)
-    return list(Mention.objects.filter(pk__in=[r.mention_id for r in results]).order_by("pk"))
+    return demo_channel()
 
 
 def signal(
