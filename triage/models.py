@@ -4,6 +4,8 @@ Suggestions are written by triage.actions only (called by tickets.intake and the
 """
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -185,3 +187,93 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.head} v{self.version}"
+
+
+class BurstCluster(models.Model):
+    """Near-duplicate reports of one incident in one brand's stream (issue 14 §1), written by
+    triage.bursts only. `keys` are the features the members share (GIN-indexed: a new mention
+    finds its candidate clusters by index), `counts` how many members carry each."""
+
+    stream = models.CharField(_("brand"), max_length=255)
+    keys = ArrayField(models.CharField(max_length=64), default=list)
+    counts = models.JSONField(default=dict)
+    member_count = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(_("first post at"))
+    last_at = models.DateTimeField(_("last post at"))
+    opened_at = models.DateTimeField(_("detected at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    volume_per_minute = models.FloatField(default=0.0)
+    baseline_per_minute = models.FloatField(default=0.0)
+
+    class Meta:
+        verbose_name = _("burst cluster")
+        verbose_name_plural = _("burst clusters")
+        indexes = [
+            GinIndex(fields=["keys"], name="triage_burst_keys"),
+            models.Index(
+                fields=["stream", "last_at"],
+                name="triage_burst_live",
+                condition=models.Q(ended_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stream} #{self.pk}"
+
+
+class BurstMember(models.Model):
+    """A mention in a burst cluster; a mention is in at most one. Arrival order is the pk."""
+
+    cluster = models.ForeignKey(BurstCluster, on_delete=models.CASCADE, related_name="members")
+    mention = models.OneToOneField(
+        "monitoring.Mention", on_delete=models.CASCADE, related_name="burst_member"
+    )
+    keys = ArrayField(models.CharField(max_length=64), default=list)
+    created_at = models.DateTimeField(_("posted at"))  # the mention's own created_at
+    by_hand = models.BooleanField(_("added by hand"), default=False)
+
+    class Meta:
+        verbose_name = _("burst member")
+        verbose_name_plural = _("burst members")
+        indexes = [models.Index(fields=["cluster", "created_at"], name="triage_burst_member_time")]
+
+    def __str__(self) -> str:
+        return f"{self.mention_id} in {self.cluster_id}"
+
+
+class BurstObservation(models.Model):
+    """That the detector has seen a mention (observing it again changes nothing), and what it
+    took it for."""
+
+    mention = models.OneToOneField(
+        "monitoring.Mention", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    stream = models.CharField(max_length=255, blank=True)
+    kind = models.CharField(max_length=16)
+    observed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("burst observation")
+        verbose_name_plural = _("burst observations")
+
+    def __str__(self) -> str:
+        return f"{self.mention_id}: {self.kind}"
+
+
+class BurstRate(models.Model):
+    """Incident reports per brand and hour of their `created_at`: the baseline of the rate
+    test (the median of the last 24 hours)."""
+
+    stream = models.CharField(max_length=255)
+    hour = models.DateTimeField()
+    reports = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("burst rate")
+        verbose_name_plural = _("burst rates")
+        constraints = [
+            models.UniqueConstraint(fields=["stream", "hour"], name="triage_burst_rate_hour")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stream} {self.hour:%Y-%m-%d %H}: {self.reports}"
