@@ -291,6 +291,8 @@ SPECTACULAR_SETTINGS = {
         "SlaKindEnum": "tickets.choices.SlaKind",
         "ArticleStatusEnum": "knowledge.choices.ArticleStatus",
         "PresenceStatusEnum": "staffing.choices.PresenceStatus",
+        "IncidentStateEnum": "tickets.choices.IncidentState",
+        "StatementKindEnum": "tickets.choices.StatementKind",
     },
 }
 

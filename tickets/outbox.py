@@ -175,6 +175,13 @@ def deliver_reply(reply_id: int, *, now: datetime) -> str:
     return _call_platform(reply, now=now)
 
 
+def deliver_replies(reply_ids: list[int], *, now: datetime) -> int:
+    """Send several approved replies one after the other (an incident statement's chunk);
+    each is claimed as `deliver_reply` claims it, so two workers never send one twice.
+    Returns how many were sent."""
+    return sum(deliver_reply(reply_id, now=now) == ReplyStatus.SENT for reply_id in reply_ids)
+
+
 def _call_platform(reply: Reply, *, now: datetime) -> str:
     channel = reply.ticket.channel
     adapter = adapter_for(channel)

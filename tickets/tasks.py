@@ -44,6 +44,14 @@ def send_reply_task(reply_id: int) -> None:
 
 
 @shared_task
+def send_replies_task(reply_ids: list[int]) -> int:
+    """Deliver a chunk of approved replies (an incident statement's, queued by
+    tickets.actions.incidents). Safe twice: each reply is claimed (`sending`) first; the
+    outbox sweep sends what a lost message left."""
+    return outbox.deliver_replies(reply_ids, now=timezone.now())
+
+
+@shared_task
 def send_pending_replies_task() -> int:
     """Every 15 s (beat entry "tickets.send-pending-replies"): send what a lost task left
     behind (the broker was down at approval) and settle replies stuck in `sending`."""
