@@ -40,7 +40,7 @@ def replay_burst(channel: Channel, *, now: datetime) -> int:
     `now` (fresh external ids and authors per run: a replay is a new outage). Each post goes
     through the intake on its own, so the detector sees them in arrival order. Returns the
     number of posts."""
-    run = now.strftime("%Y%m%d%H%M%S")
+    run = now.strftime("%Y%m%d%H%M%S%f")
     count = len(BURST_POSTS)
     for index, (name, handle, text) in enumerate(BURST_POSTS):
         mention = RawMention(

@@ -38,6 +38,7 @@ urlpatterns = [
     path("triage/quality/", triage_quality.triage_quality, name="triage_quality"),
     # ---- incidents (issue 14)
     path("incidents/", incidents.incident_list, name="incident_list"),
+    path("incidents/banner/", incidents.incident_banner, name="incident_banner"),
     path("incidents/open/", incidents.incident_open, name="incident_open"),
     path("incidents/replay-demo/", incidents.incident_replay_demo, name="incident_replay_demo"),
     path("incidents/<int:pk>/", incidents.incident_detail, name="incident_detail"),

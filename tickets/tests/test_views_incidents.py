@@ -5,14 +5,12 @@ dashboard's incidents; the demo's replay of a burst."""
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 
 from monitoring.choices import Platform
 from tickets.actions import incidents
 from tickets.choices import IncidentState, ReplyKind, StatementKind
 from tickets.models import Incident, Reply
-from tickets.templatetags.desk_tickets import OPEN_INCIDENTS_CACHE_KEY
 from tickets.tests.factories import ChannelFactory
 from tickets.tests.incident_data import demo_channel, post
 
@@ -22,13 +20,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def demo() -> Any:
     return demo_channel()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_banner() -> Any:
-    cache.delete(OPEN_INCIDENTS_CACHE_KEY)
-    yield
-    cache.delete(OPEN_INCIDENTS_CACHE_KEY)
 
 
 def test_page_shows_charts_members_and_statement_in_constant_queries(
@@ -49,7 +40,9 @@ def test_page_shows_charts_members_and_statement_in_constant_queries(
     assert html.count('id="member-') == 12
     assert "<svg" in html and "Störung Köln" in html
     assert "Waiting for a colleague" in html  # the author cannot approve
-    assert 'id="incident-banner"' in html
+    assert 'id="incident-banner-slot"' in html  # the page loads the banner
+    banner = client.get("/incidents/banner/").content.decode()
+    assert 'id="incident-banner"' in banner and "Störung Köln" in banner
 
 
 def test_colleague_approves_in_the_browser_and_members_get_the_reply(
@@ -95,7 +88,7 @@ def test_closing_shows_the_summary_and_the_tickets_that_stay_open(
     assert incident.state == IncidentState.CLOSED
     html = client.get(f"/incidents/{incident.pk}/").content.decode()
     assert "Behoben um 19 Uhr." in html
-    assert 'id="incident-banner"' not in html
+    assert 'id="incident-banner"' not in client.get("/incidents/banner/").content.decode()
 
 
 def test_blank_close_and_an_agent_opening_are_refused_with_a_message(
