@@ -9,9 +9,11 @@ the shared seeded database, worker_memory (bench/worker_memory.py, own database
 sd_bench_worker) and knowledge (bench/knowledge.py: search at 100,000 articles, own database
 sd_bench_knowledge, seeded once and reused) and routing (bench/routing.py: routing decisions
 at 200,000 open tickets and a burst of 1,000 cases, own database sd_bench_routing, seeded
-once and reused) and incidents (bench/incidents.py: one statement to 500 members, own
-database sd_bench_incidents). Each runs as its own process; its full output
-is printed as it goes and its figures are kept in bench/results/<name>.json.
+once and reused), bursts (bench/bursts.py: burst detection on the labelled corpus at
+1,000,000 stored mentions, own database sd_bench_bursts, seeded once and reused) and
+incidents (bench/incidents.py: one statement to 500 members, own database
+sd_bench_incidents). Each runs as its own process; its full output is printed as it goes
+and its figures are kept in bench/results/<name>.json.
 
 The shared database (sd_bench_suite; sd_bench_suite_quick with --quick) is seeded with
 bench.seed (COPY: 1,000,000 tickets, 200,000 of them open with a running clock, about 1.7
@@ -45,7 +47,7 @@ from bench.common import (
 
 BENCHMARKS = (
     "ingest", "pages", "sla_sweep", "dashboard", "worker_memory", "knowledge", "routing",
-    "incidents",
+    "bursts", "incidents",
 )  # fmt: skip
 NEEDS_SEED = {"pages", "sla_sweep", "dashboard"}
 REUSE_HOURS = 6
@@ -55,14 +57,14 @@ SIZES = {
         "page_requests": 50, "sweep_runs": 21, "due": 100, "latency_clocks": 50,
         "dashboard_runs": 15, "worker_mentions": 100_000, "articles": 100_000,
         "search_runs": 15, "routing_tickets": 200_000, "routing_decisions": 200,
-        "routing_burst": 1_000, "incident_members": 500,
+        "routing_burst": 1_000, "burst_mentions": 1_000_000, "incident_members": 500,
     },
     "quick": {
         "tickets": 20_000, "running": 4_000, "ingest_count": 2_000, "ingest_single": 200,
         "page_requests": 5, "sweep_runs": 3, "due": 100, "latency_clocks": 10,
         "dashboard_runs": 3, "worker_mentions": 2_000, "articles": 5_000, "search_runs": 3,
         "routing_tickets": 10_000, "routing_decisions": 20, "routing_burst": 200,
-        "incident_members": 50,
+        "burst_mentions": 20_000, "incident_members": 50,
     },
 }  # fmt: skip
 META_TABLE = "bench_seed_meta"
@@ -176,6 +178,8 @@ def _commands(database: str, sizes: dict[str, int], quick: bool) -> dict[str, li
                     "--tickets", str(sizes["routing_tickets"]), "--decisions",
                     str(sizes["routing_decisions"]), "--burst", str(sizes["routing_burst"]),
                     "--json", f"routing{suffix}.json"],
+        "bursts": [*python, "-m", "bench.bursts", "--database", f"sd_bench_bursts{suffix}",
+                   "--mentions", str(sizes["burst_mentions"]), "--json", f"bursts{suffix}.json"],
         "incidents": [*python, "-m", "bench.incidents", "--members",
                       str(sizes["incident_members"]), "--json", f"incidents{suffix}.json"],
     }  # fmt: skip
@@ -288,6 +292,18 @@ def table_rows(results: dict[str, Any]) -> list[dict[str, str]]:
                 f"{burst['seconds']:.1f} s, load {burst['load_min']}-{burst['load_max']}, "
                 f"{burst['still_waiting']} left", "< 10 s, +-1 of equal",
                 figures["burst_target_met"])  # fmt: skip
+        elif name == "bursts":
+            day, cost, met = figures["labelled_day"], figures["cost"], figures["verdicts"]
+            add("burst detection: recall / precision (mentions)",
+                f"{day['recall']} / {day['precision']}", ">= 0.95 each",
+                met["recall"] and met["precision"])  # fmt: skip
+            add("burst detection: opened at member", str(figures["opened_by_member"]), "<= 5",
+                met["opened_by"])  # fmt: skip
+            quiet = str(len(figures["quiet_day"]["bursts"]))
+            add("burst detection: bursts on the quiet day", quiet, "0", met["quiet_bursts"])
+            add(f"burst detection per mention, {figures['stored_mentions']:,} stored",
+                f"p50 {cost['p50_ms']:.2f} ms, p95 {cost['p95_ms']:.2f} ms", "p95 < 2 ms",
+                met["p95_ms"])  # fmt: skip
         elif name == "incidents":
             add(f"incident statement to {figures['members']} members, approval -> queued",
                 f"{figures['enqueue_seconds']:.2f} s ({figures['send_tasks_on_broker']} tasks)",

@@ -178,8 +178,9 @@ class Profile:
 
 def match_score(mention: BurstFeatures, profile: Profile) -> int:
     """How strongly `mention` belongs to a cluster: 0 when not at all. It must share an
-    incident concept and a subject, place or identifier, and must not name only other
-    subjects and only other places than the cluster does."""
+    incident concept and a subject, place or identifier (a report naming none of them only
+    joins a cluster of two or more members), and must not name only other subjects and only
+    other places than the cluster does."""
     shared_concepts = mention.concepts & profile.common("c:")
     if not shared_concepts:
         return 0
@@ -194,5 +195,7 @@ def match_score(mention: BurstFeatures, profile: Profile) -> int:
             return 0  # another product, another place, another train
         score += 2 * len(values & common)
     if score == 0:
-        return 0
+        # a bare report ("Telvia down?") joins a cluster that has become one (2+ members)
+        bare = not (mention.subjects or mention.locations or mention.identifiers)
+        return 1 if bare and profile.members >= 2 else 0
     return score + len(shared_concepts)

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from psycopg2.extras import execute_values
 
 from monitoring.models import Mention
 from triage.burst_text import REPORT, BurstFeatures, Profile, features, match_score
@@ -79,11 +80,11 @@ def poisson_tail(count: int, expected: float) -> float:
     return max(0.0, 1.0 - below)
 
 
-def mention_features(mention: Mention) -> BurstFeatures:
-    keywords = list(mention.channel.keywords)
-    fallback = keywords[0] if len(keywords) == 1 else ""
-    found = features(mention.text, keywords, fallback_stream=fallback)
-    if mention.is_own_account:
+def mention_features(text: str, keywords: Sequence[str], *, own: bool = False) -> BurstFeatures:
+    """The burst features of a mention on a channel listening for `keywords` (a channel with
+    one keyword is that brand's); the brand's own posts report nothing."""
+    found = features(text, keywords, fallback_stream=keywords[0] if len(keywords) == 1 else "")
+    if own:
         return BurstFeatures(found.stream, "own", frozenset(), frozenset(), frozenset(),
                              frozenset(), found.language)  # fmt: skip
     return found
@@ -145,7 +146,7 @@ def _candidate(found: BurstFeatures, created_at: datetime) -> BurstCluster | Non
 
 
 def _refresh(cluster: BurstCluster) -> None:
-    """Recompute the cluster's shared features and span from its members."""
+    """Recompute the cluster's shared features and span from its members (after a hand edit)."""
     members = list(cluster.members.values_list("keys", "created_at"))
     counts = Counter(key for keys, _created in members for key in keys)
     cluster.counts = dict(sorted(counts.items()))
@@ -154,22 +155,29 @@ def _refresh(cluster: BurstCluster) -> None:
     if members:
         cluster.started_at = min(created for _keys, created in members)
         cluster.last_at = max(created for _keys, created in members)
-
-
-def _add(cluster: BurstCluster, mention: Mention, found: BurstFeatures, *, by_hand: bool) -> None:
-    BurstMember.objects.create(
-        cluster=cluster,
-        mention=mention,
-        keys=found.keys,
-        created_at=mention.created_at,
-        by_hand=by_hand,
-    )
-    _refresh(cluster)
     cluster.save(update_fields=["counts", "keys", "member_count", "started_at", "last_at"])
 
 
+def _add(cluster: BurstCluster, mention_id: int, created_at: datetime, keys: list[str]) -> None:
+    """A detected member: one INSERT, the cluster's profile updated in memory (saved by the
+    caller)."""
+    BurstMember.objects.create(
+        cluster=cluster, mention_id=mention_id, keys=keys, created_at=created_at
+    )
+    counts = Counter(cluster.counts)
+    counts.update(keys)
+    cluster.counts = dict(sorted(counts.items()))
+    cluster.keys = sorted(counts)
+    cluster.member_count += 1
+    cluster.started_at = min(cluster.started_at, created_at)
+    cluster.last_at = max(cluster.last_at, created_at)
+
+
 def _rate_test(cluster: BurstCluster, *, now: datetime) -> bool:
-    """Open the cluster if its members in the WINDOW up to its last post beat the baseline."""
+    """Open the cluster if its members in the WINDOW up to its last post beat the baseline
+    (no query below MIN_MEMBERS members: such a cluster cannot pass)."""
+    if cluster.member_count < MIN_MEMBERS:
+        return False
     in_window = sorted(
         cluster.members.filter(created_at__gte=cluster.last_at - WINDOW).values_list(
             "created_at", flat=True
@@ -183,54 +191,57 @@ def _rate_test(cluster: BurstCluster, *, now: datetime) -> bool:
     passed = count >= MIN_MEMBERS and poisson_tail(count, baseline * WINDOW.seconds / 60) < ALPHA
     if passed:
         cluster.opened_at = now
-    cluster.save(update_fields=["volume_per_minute", "baseline_per_minute", "opened_at"])
     return passed
 
 
-def _new_cluster(mention: Mention, found: BurstFeatures) -> BurstCluster:
-    return BurstCluster.objects.create(
-        stream=found.stream, started_at=mention.created_at, last_at=mention.created_at
-    )
+def _observed(rows: list[tuple[int, str, str]], *, now: datetime) -> set[int]:
+    """Record the observations (mention id, stream, kind); returns the ids not seen before.
+    Of two workers recording one mention the second waits for the first and skips it."""
+    if not rows:
+        return set()
+    with connection.cursor() as cursor:
+        inserted = execute_values(
+            cursor,
+            f"""INSERT INTO {BurstObservation._meta.db_table} (mention_id, stream, kind,
+                observed_at) VALUES %s ON CONFLICT (mention_id) DO NOTHING RETURNING mention_id""",
+            [(pk, stream, kind, now) for pk, stream, kind in rows],
+            page_size=max(len(rows), 1),
+            fetch=True,
+        )
+    return {row[0] for row in inserted}
 
 
 @transaction.atomic
 def observe(mention_ids: Sequence[int], *, now: datetime) -> list[BurstSignal]:
     """Feed stored mentions (arrival order) to the detector. Returns one signal per opened
     cluster that gained members in this call; a mention observed before is skipped."""
-    seen = set(
-        BurstObservation.objects.filter(mention_id__in=mention_ids).values_list(
-            "mention_id", flat=True
-        )
+    rows = Mention.objects.filter(pk__in=mention_ids).values_list(
+        "pk", "text", "created_at", "is_own_account", "channel__keywords"
     )
-    wanted = [pk for pk in dict.fromkeys(mention_ids) if pk not in seen]
-    mentions = Mention.objects.select_related("channel").in_bulk(wanted)
-    found = {pk: mention_features(mentions[pk]) for pk in wanted if pk in mentions}
-    _lock_streams(f.stream for f in found.values() if f.stream)
-    # after the lock: a concurrent worker may have observed some of them meanwhile
-    seen = set(
-        BurstObservation.objects.filter(mention_id__in=list(found)).values_list(
-            "mention_id", flat=True
-        )
-    )
+    by_id = {pk: (created, mention_features(text, keywords, own=own))
+             for pk, text, created, own, keywords in rows}  # fmt: skip
+    order = [pk for pk in dict.fromkeys(mention_ids) if pk in by_id]
+    _lock_streams(f.stream for _c, f in by_id.values() if f.stream and f.kind == REPORT)
+    new = _observed([(pk, by_id[pk][1].stream, by_id[pk][1].kind) for pk in order], now=now)
     added: dict[int, list[int]] = {}
     opened_now: set[int] = set()
     clusters: dict[int, BurstCluster] = {}
-    for pk, feature in found.items():
-        if pk in seen:
+    for pk in order:
+        created_at, feature = by_id[pk]
+        if pk not in new or not feature.stream or feature.kind != REPORT:
             continue
-        mention = mentions[pk]
-        BurstObservation.objects.create(
-            mention=mention, stream=feature.stream, kind=feature.kind, observed_at=now
+        _count_report(feature.stream, created_at)
+        cluster = _candidate(feature, created_at) or BurstCluster(
+            stream=feature.stream, started_at=created_at, last_at=created_at
         )
-        if not feature.stream or feature.kind != REPORT:
-            continue
-        _count_report(feature.stream, mention.created_at)
-        cluster = _candidate(feature, mention.created_at) or _new_cluster(mention, feature)
-        _add(cluster, mention, feature, by_hand=False)
-        clusters[cluster.pk] = cluster
+        if cluster.pk is None:
+            cluster.save()
+        cluster = clusters.setdefault(cluster.pk, cluster)
+        _add(cluster, pk, created_at, feature.keys)
         added.setdefault(cluster.pk, []).append(pk)
         if cluster.opened_at is None and _rate_test(cluster, now=now):
             opened_now.add(cluster.pk)
+        cluster.save()
     return [
         signal(clusters[pk], new=added[pk], opened=pk in opened_now)
         for pk in sorted(added)
@@ -301,16 +312,20 @@ def add_member(cluster_id: int, mention_id: int) -> None:
         old = previous.cluster
         previous.delete()
         _refresh(old)
-        old.save(update_fields=["counts", "keys", "member_count", "started_at", "last_at"])
+    found = mention_features(mention.text, mention.channel.keywords, own=mention.is_own_account)
     BurstObservation.objects.get_or_create(
         mention=mention,
         defaults={
             "stream": cluster.stream,
-            "kind": "by_hand",
+            "kind": found.kind,
             "observed_at": mention.received_at,
         },  # fmt: skip
     )
-    _add(cluster, mention, mention_features(mention), by_hand=True)
+    BurstMember.objects.create(
+        cluster=cluster, mention=mention, keys=found.keys, created_at=mention.created_at,
+        by_hand=True,
+    )  # fmt: skip
+    _refresh(cluster)
 
 
 @transaction.atomic
@@ -320,7 +335,6 @@ def remove_member(cluster_id: int, mention_id: int) -> None:
     deleted, _rows = BurstMember.objects.filter(cluster=cluster, mention_id=mention_id).delete()
     if deleted:
         _refresh(cluster)
-        cluster.save(update_fields=["counts", "keys", "member_count", "started_at", "last_at"])
 
 
 def members_of(cluster_id: int) -> list[int]:

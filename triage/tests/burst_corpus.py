@@ -44,6 +44,8 @@ TELVIA_KOELN = [
     "Mein Telvia Internet in Köln ist auch ausgefallen. Gibt es schon eine Info?",
     "Hey @Telvia_hilft, Cologne internet is down for everyone in our office",
     "Telvia Köln Störung seit 18 Uhr, Internet tot 😤",
+    "Telvia down?? 😡",
+    "is Telvia down for anyone else? nothing works",
 ]
 PAKETBLITZ_APP = [
     "@PaketBlitz die App lässt mich nicht einloggen, Fehler beim Login",

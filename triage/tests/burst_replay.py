@@ -2,12 +2,15 @@
 detector in arrival order), for the tests and bench/bursts.py."""
 
 import random
+import time
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from monitoring.actions.mentions import store_mentions
 from monitoring.adapters.base import RawAuthor, RawMention
@@ -41,6 +44,8 @@ class Replay:
     members: dict[int, list[int]] = field(default_factory=dict)  # cluster → mention ids
     opened_at_member: dict[int, int] = field(default_factory=dict)  # cluster → nth member
     seconds: list[float] = field(default_factory=list)  # detector time per observed mention
+    cpu_seconds: list[float] = field(default_factory=list)  # of this process (not the server)
+    statements: list[int] = field(default_factory=list)  # its SQL statements
 
     def burst_of(self, cluster_id: int) -> str | None:
         labels = Counter(self.posts[pk].burst for pk in self.members[cluster_id])
@@ -53,7 +58,9 @@ class Replay:
         return {pk for pk, post in self.posts.items() if post.burst}
 
 
-def replay(posts: Sequence[Post], *, seed: int = 14, timer=None) -> Replay:
+def replay(
+    posts: Sequence[Post], *, seed: int = 14, timer=None, count_queries: bool = False
+) -> Replay:
     """Store each post when it arrives (its created_at plus a lag of 5–120 s) and observe it;
     a burst's incident is closed (end_cluster) at its labelled end."""
     rng = random.Random(seed)
@@ -81,10 +88,16 @@ def replay(posts: Sequence[Post], *, seed: int = 14, timer=None) -> Replay:
             inserted, _known = store_mentions(channels[post.platform], [raw], {}, now=arrived)
         mention_id = inserted[post.external_id].id
         result.posts[mention_id] = post
-        started = timer() if timer else 0.0
-        signals = bursts.observe([mention_id], now=arrived)
-        if timer:
-            result.seconds.append(timer() - started)
+        # every 10th mention's statements are counted, the others timed (counting costs time)
+        counted = count_queries and len(result.posts) % 10 == 0
+        with CaptureQueriesContext(connection) if counted else nullcontext() as queries:
+            started, cpu = (timer(), time.thread_time()) if timer else (0.0, 0.0)
+            signals = bursts.observe([mention_id], now=arrived)
+            if timer and not counted:
+                result.seconds.append(timer() - started)
+                result.cpu_seconds.append(time.thread_time() - cpu)
+        if counted:
+            result.statements.append(len(queries.captured_queries))
         for signal in signals:
             result.signals.append(signal)
             result.members[signal.cluster_id] = list(signal.mention_ids)
