@@ -14,11 +14,11 @@ at 200,000 open tickets and a burst of 1,000 cases, own database sd_bench_routin
 once and reused), triage (bench/triage.py: retraining on 10,000 labels and the suggestion
 latency with all heads, throw-away database), scaleout (bench/scaleout.py: the drill
 faults/drill_g_scale_out.py, two web and two worker processes on a private PostgreSQL and
-Redis under a 50,000-mention push from 8 clients; its verdict) and bursts (bench/bursts.py:
+Redis under a 50,000-mention push from 8 clients; its verdict), bursts (bench/bursts.py:
 burst detection on the labelled corpus at 1,000,000 stored mentions, own database
-sd_bench_bursts, seeded once and reused). Each runs as its own process; its full output is
-printed as it goes and its figures are kept in
-bench/results/<name>.json.
+sd_bench_bursts, seeded once and reused) and incidents (bench/incidents.py: one statement to
+500 members, own database sd_bench_incidents). Each runs as its own process; its full output
+is printed as it goes and its figures are kept in bench/results/<name>.json.
 
 The shared database (sd_bench_suite; sd_bench_suite_quick with --quick) is seeded with
 bench.seed (COPY: 1,000,000 tickets, 200,000 of them open with a running clock, about 1.7
@@ -52,7 +52,7 @@ from bench.common import (
 
 BENCHMARKS = (
     "ingest", "peer", "pages", "sla_sweep", "dashboard", "worker_memory", "knowledge",
-    "routing", "triage", "scaleout", "bursts",
+    "routing", "triage", "scaleout", "bursts", "incidents",
 )  # fmt: skip
 NEEDS_SEED = {"pages", "sla_sweep", "dashboard"}
 REUSE_HOURS = 6
@@ -64,7 +64,7 @@ SIZES = {
         "search_runs": 15, "routing_tickets": 200_000, "routing_decisions": 200,
         "routing_burst": 1_000, "triage_labels": 10_000, "triage_latency": 2_000,
         "scaleout_mentions": 50_000, "burst_mentions": 1_000_000, "peer_requests": 2_000,
-        "peer_rounds": 3,
+        "peer_rounds": 3, "incident_members": 500,
     },
     "quick": {
         "tickets": 20_000, "running": 4_000, "ingest_count": 2_000, "ingest_single": 200,
@@ -73,7 +73,7 @@ SIZES = {
         "routing_tickets": 10_000, "routing_decisions": 20, "routing_burst": 200,
         "triage_labels": 1_000, "triage_latency": 200,
         "scaleout_mentions": 2_000, "burst_mentions": 20_000, "peer_requests": 100,
-        "peer_rounds": 1,
+        "peer_rounds": 1, "incident_members": 50,
     },
 }  # fmt: skip
 META_TABLE = "bench_seed_meta"
@@ -195,6 +195,8 @@ def _commands(database: str, sizes: dict[str, int], quick: bool) -> dict[str, li
                      str(sizes["scaleout_mentions"]), "--json", f"scaleout{suffix}.json"],
         "bursts": [*python, "-m", "bench.bursts", "--database", f"sd_bench_bursts{suffix}",
                    "--mentions", str(sizes["burst_mentions"]), "--json", f"bursts{suffix}.json"],
+        "incidents": [*python, "-m", "bench.incidents", "--members",
+                      str(sizes["incident_members"]), "--json", f"incidents{suffix}.json"],
     }  # fmt: skip
 
 
@@ -329,6 +331,14 @@ def table_rows(results: dict[str, Any]) -> list[dict[str, str]]:
             add(f"burst detection per mention, {figures['stored_mentions']:,} stored",
                 f"p50 {cost['p50_ms']:.2f} ms, p95 {cost['p95_ms']:.2f} ms", "p95 < 2 ms",
                 met["p95_ms"])  # fmt: skip
+        elif name == "incidents":
+            add(f"incident statement to {figures['members']} members, approval -> queued",
+                f"{figures['enqueue_seconds']:.2f} s ({figures['send_tasks_on_broker']} tasks)",
+                "< 5 s", figures["enqueue_target_met"])  # fmt: skip
+            add(f"incident statement, {figures['members']} deliveries",
+                f"{figures['sent']} sent in {figures['delivery_seconds']:.0f} s, once each: "
+                f"{figures['delivered_once_each']}", "once each",
+                figures["delivered_once_each"])  # fmt: skip
     return rows
 
 

@@ -255,6 +255,8 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "servicedesk@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Issue 14: who is e-mailed when an incident opens, besides the team leads (comma-separated).
+INCIDENT_CRISIS_CONTACTS = os.environ.get("INCIDENT_CRISIS_CONTACTS", "")
 
 # REST API
 REST_FRAMEWORK = {
@@ -294,6 +296,8 @@ SPECTACULAR_SETTINGS = {
         "SlaKindEnum": "tickets.choices.SlaKind",
         "ArticleStatusEnum": "knowledge.choices.ArticleStatus",
         "PresenceStatusEnum": "staffing.choices.PresenceStatus",
+        "IncidentStateEnum": "tickets.choices.IncidentState",
+        "StatementKindEnum": "tickets.choices.StatementKind",
     },
 }
 

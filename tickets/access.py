@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404
 from knowledge.access import Departments
 from monitoring.models import Mention
 from servicedesk import roles
-from tickets.models import Department, DepartmentRequest, Reply, Ticket
+from tickets.models import Department, DepartmentRequest, Incident, Reply, Ticket
 
 # --------------------------------------------------------------------------- visibility
 
@@ -48,6 +48,13 @@ def visible_mentions(user: Any) -> QuerySet[Mention]:
         shared = DepartmentRequest.objects.visible_to(user).values("shared_mentions")
         return Mention.objects.filter(pk__in=shared)
     return Mention.objects.none()
+
+
+def visible_incidents(user: Any) -> QuerySet[Incident]:
+    """Incidents (issue 14) are seen by whoever sees every ticket (api clients read them)."""
+    if roles.sees_all_tickets(user):
+        return Incident.objects.all()
+    return Incident.objects.none()
 
 
 # --------------------------------------------------------------------------- capabilities

@@ -7,10 +7,11 @@ are escaped. Colours come from a fixed palette with enough contrast on white, an
 told apart by their labels, never by colour alone.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import count
+from typing import Any
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -166,10 +167,16 @@ def line_chart_percent(
 
 
 def stacked_columns(
-    days: Sequence[date], series: Sequence[Series], *, title: str, width: int = 640
+    days: Sequence[Any],
+    series: Sequence[Series],
+    *,
+    title: str,
+    width: int = 640,
+    label_of: Callable[[Any], str] = _day_label,
 ) -> SafeString:
     """Daily counts stacked per series (e.g. mentions per channel), with a legend that
-    carries each series' total, and each day's total as a tooltip."""
+    carries each series' total, and each day's total as a tooltip. Other columns than days
+    (an incident's minutes) name themselves with `label_of`."""
     height, left, right, top, bottom = 252, 44, 12, 14, 70
     plot_width, plot_height = width - left - right, height - top - bottom
     totals = [sum(int(item.values[index] or 0) for item in series) for index in range(len(days))]
@@ -199,7 +206,7 @@ def stacked_columns(
     for index, day in enumerate(days):
         x = left + index * slot + (slot - bar) / 2
         y = top + plot_height
-        parts.append(_svg("<g><title>{}: {}</title>", _day_label(day), totals[index]))
+        parts.append(_svg("<g><title>{}: {}</title>", label_of(day), totals[index]))
         for series_index, item in enumerate(series):
             value = int(item.values[index] or 0)
             if not value:
@@ -225,7 +232,7 @@ def stacked_columns(
                     '<text x="{:.1f}" y="{}" text-anchor="middle" fill="#57606a">{}</text>',
                     left + index * slot + slot / 2,
                     top + plot_height + 14,
-                    _day_label(day),
+                    label_of(day),
                 )
             )
     legend_x, legend_y = left, height - 34

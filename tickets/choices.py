@@ -100,6 +100,7 @@ class TicketEventKind(models.TextChoices):
     SLA_BREACH = "sla_breach", _("SLA breach")
     MODERATION = "moderation", _("Moderation")
     REASSIGN = "reassign", _("Reassigned")
+    INCIDENT = "incident", _("Incident")
 
 
 class ReplyStatus(models.TextChoices):
@@ -173,3 +174,29 @@ class NotificationKind(models.TextChoices):
     ARTICLE_EXPIRED = "article_expired", _("Article past its valid-until date")
     NEW_MESSAGE = "new_message", _("New message")
     DIRECT_MESSAGE = "direct_message", _("Direct message arrived")
+    INCIDENT_OPENED = "incident_opened", _("Incident opened")
+
+
+class IncidentState(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class StatementKind(models.TextChoices):
+    """The two public statements of an incident (issue 14, §3)."""
+
+    HOLDING = "holding", _("Holding statement")
+    RESOLUTION = "resolution", _("Resolution statement")
+
+
+class StatementStatus(models.TextChoices):
+    PENDING_APPROVAL = "pending_approval", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+
+
+# The reply kind each statement is sent as: the holding statement stops the response clocks
+# like a holding message; the resolution statement is an answer (the `resolve` guard).
+STATEMENT_REPLY_KIND: dict[str, str] = {
+    StatementKind.HOLDING: ReplyKind.HOLDING,
+    StatementKind.RESOLUTION: ReplyKind.ANSWER,
+}

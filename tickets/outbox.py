@@ -34,6 +34,7 @@ from monitoring.health import failure_text
 from servicedesk.links import is_web_url
 from servicedesk.queue import delay_safely
 from tickets.actions.events import record_event
+from tickets.actions.incidents import resolve_after_resolution
 from tickets.actions.replies import (
     SEND_REPLY_TASK,
     is_posted_by_hand,
@@ -114,6 +115,7 @@ def record_reply_sent(reply_id: int, *, platform_id: str, permalink: str, now: d
     save_reply(reply, ["platform_id", "permalink", "sent_at", "last_error", "next_attempt_at"])
     record_sent(reply, actor=None, now=now)
     monitoring_actions.record_send_outcome(reply.ticket.channel_id, ok=True, at=now)
+    resolve_after_resolution(reply, now=now)  # an incident's resolution statement (issue 14)
     return reply
 
 
@@ -171,6 +173,13 @@ def deliver_reply(reply_id: int, *, now: datetime) -> str:
     if reply is None:
         return Reply.objects.filter(pk=reply_id).values_list("status", flat=True).first() or ""
     return _call_platform(reply, now=now)
+
+
+def deliver_replies(reply_ids: list[int], *, now: datetime) -> int:
+    """Send several approved replies one after the other (an incident statement's chunk);
+    each is claimed as `deliver_reply` claims it, so two workers never send one twice.
+    Returns how many were sent."""
+    return sum(deliver_reply(reply_id, now=now) == ReplyStatus.SENT for reply_id in reply_ids)
 
 
 def _call_platform(reply: Reply, *, now: datetime) -> str:

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from monitoring.models import Channel
 from tickets import actions, facts, outbox, polling
+from tickets.actions import incidents
 
 
 @shared_task
@@ -18,13 +19,36 @@ def enforce_sla_task() -> int:
     unique clock, transitions by their source state."""
     recorded = actions.run_sweeps(now=timezone.now())
     actions.send_pending_notification_emails(now=timezone.now())
+    incidents.send_pending_incident_alerts(now=timezone.now())
     return recorded
+
+
+@shared_task
+def detect_incidents_task(mention_ids: list[int]) -> int:
+    """New customer posts (queued by the intake) to the burst detector; opens and joins
+    incidents. Safe twice: the detector's `observe` and `apply_burst_signals` are idempotent."""
+    return len(incidents.detect_incidents(mention_ids, now=timezone.now()))
+
+
+@shared_task
+def alert_crisis_contacts_task(incident_id: int) -> bool:
+    """E-mail the crisis contacts about a new incident. Safe twice: claimed by compare-and-set
+    (`alerted_at`); the SLA tick's sweep sends what a lost task left."""
+    return incidents.alert_crisis_contacts(incident_id, now=timezone.now())
 
 
 @shared_task
 def send_reply_task(reply_id: int) -> None:
     """Deliver one approved reply. Safe twice: the reply is claimed (`sending`) first."""
     outbox.deliver_reply(reply_id, now=timezone.now())
+
+
+@shared_task
+def send_replies_task(reply_ids: list[int]) -> int:
+    """Deliver a chunk of approved replies (an incident statement's, queued by
+    tickets.actions.incidents). Safe twice: each reply is claimed (`sending`) first; the
+    outbox sweep sends what a lost message left."""
+    return outbox.deliver_replies(reply_ids, now=timezone.now())
 
 
 @shared_task

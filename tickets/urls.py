@@ -7,6 +7,7 @@ from tickets.views import (
     dashboard,
     department,
     inbox,
+    incidents,
     knowledge,
     live,
     notifications,
@@ -35,6 +36,25 @@ urlpatterns = [
         name="triage_correct",
     ),
     path("triage/quality/", triage_quality.triage_quality, name="triage_quality"),
+    # ---- incidents (issue 14)
+    path("incidents/", incidents.incident_list, name="incident_list"),
+    path("incidents/banner/", incidents.incident_banner, name="incident_banner"),
+    path("incidents/open/", incidents.incident_open, name="incident_open"),
+    path("incidents/replay-demo/", incidents.incident_replay_demo, name="incident_replay_demo"),
+    path("incidents/<int:pk>/", incidents.incident_detail, name="incident_detail"),
+    path("incidents/<int:pk>/statements/", incidents.incident_statement, name="incident_statement"),
+    path(
+        "incidents/<int:pk>/statements/<int:statement_id>/approve/",
+        incidents.incident_statement_approve,
+        name="incident_statement_approve",
+    ),
+    path("incidents/<int:pk>/members/", incidents.incident_member_add, name="incident_member_add"),
+    path(
+        "incidents/<int:pk>/members/remove/",
+        incidents.incident_member_remove,
+        name="incident_member_remove",
+    ),
+    path("incidents/<int:pk>/close/", incidents.incident_close, name="incident_close"),
     # ---- support queue
     path("queue/", queue.queue, name="queue"),
     # ---- ticket view: transitions, notes, links, moderation, presence, reply composer

@@ -15,6 +15,7 @@ from drf_spectacular.generators import SchemaGenerator
 from servicedesk import roles
 from servicedesk.api_input import serializer_type_errors
 from servicedesk.tests.apiclient import assert_error, client_for
+from tickets.actions.incidents import open_incident
 from tickets.api.serializers import TRANSITION_INPUTS, ReplyInput
 from tickets.models import SlaPolicy
 from tickets.tests.factories import (
@@ -125,13 +126,15 @@ def objects(db: Any) -> dict[str, str]:
         "{id}:mentions": str(MentionFactory().pk),
         "{slug}": "bridge",
         "{id}:users": str(user.pk),
+        "{id}:incidents": str(open_incident(actor=user, title="Störung").pk),
     }
 
 
 def concrete(path: str, objects: dict[str, Any]) -> str:
     if "{slug}" in path:
         return path.replace("{slug}", objects["{slug}"])
-    for area in ("tickets", "replies", "policies", "articles", "users", "mentions", "customers"):
+    areas = ("tickets", "replies", "policies", "articles", "users", "mentions", "customers")
+    for area in (*areas, "incidents"):
         if f"/{area}/{{id}}/" in path:
             return path.replace("{id}", objects[f"{{id}}:{area}"])
     return path
@@ -171,7 +174,8 @@ def test_the_schema_table_covers_every_body() -> None:
     assert ("post", "/api/v1/mentions/{id}/triage/") in covered
     assert ("post", "/api/v1/customers/{id}/erasure/") in covered  # issue 15
     assert ("post", "/api/v1/replies/{id}/approve/") in covered  # issue 15: override_reason
-    assert len(covered) == 18
+    assert ("post", "/api/v1/incidents/{id}/statements/") in covered  # issue 14
+    assert len(covered) == 23
 
 
 def test_values_of_the_right_type_pass_the_check() -> None:

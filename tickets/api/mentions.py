@@ -34,12 +34,12 @@ from servicedesk import roles
 from servicedesk.api import BatchInvalid
 from tickets import access, intake
 from tickets.api.permissions import MayPushMentions
+from tickets.api.serializers import DeskMentionSerializer
 from tickets.models import Department
 from triage import actions as triage_actions
 from triage.api.serializers import (
     TriageCorrectionInput,
     TriageCorrectionResultSerializer,
-    TriagedMentionSerializer,
 )
 from triage.filters import TriagedMentionFilter
 
@@ -72,7 +72,7 @@ class MentionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     """`GET /api/v1/mentions/`, `GET /api/v1/mentions/{id}/` and `POST /api/v1/mentions/`
     (one mention or a batch)."""
 
-    serializer_class = TriagedMentionSerializer
+    serializer_class = DeskMentionSerializer
     filterset_class = TriagedMentionFilter
     permission_classes = [IsAuthenticated, MayPushMentions]
 
@@ -84,7 +84,7 @@ class MentionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_queryset(self) -> QuerySet[Mention]:
         return (
             access.visible_mentions(self.request.user)
-            .select_related("channel", "triage")
+            .select_related("channel", "triage", "incident_membership")
             .order_by("-received_at", "-id")
         )
 

@@ -207,11 +207,27 @@ class TicketSerializer(serializers.ModelSerializer):
         return ticket.assigned_by.get_username() if ticket.assigned_by_id else None
 
 
+class DeskMentionSerializer(TriagedMentionSerializer):
+    """A mention with its triage suggestion and its incident's id (issue 14), or null; the
+    queryset selects `incident_membership`, so the field costs no query."""
+
+    incident = serializers.SerializerMethodField()
+
+    class Meta(TriagedMentionSerializer.Meta):
+        fields = [*TriagedMentionSerializer.Meta.fields, "incident"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_incident(self, mention: Mention) -> int | None:
+        membership = getattr(mention, "incident_membership", None)
+        return membership.incident_id if membership is not None else None
+
+
 class TicketDetailSerializer(TicketSerializer):
     """A ticket with its conversation, replies, clocks, links and the human transitions the
     caller may perform now (`context["available_transitions"]`)."""
 
-    mentions = TriagedMentionSerializer(many=True, read_only=True)
+    mentions = DeskMentionSerializer(many=True, read_only=True)
     replies = ReplySerializer(many=True, read_only=True)
     clocks = ClockSerializer(many=True, read_only=True)
     links = serializers.SerializerMethodField()

@@ -63,9 +63,9 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return queryset.prefetch_related(
             Prefetch(
                 "mentions",
-                queryset=Mention.objects.select_related("channel", "triage").order_by(
-                    "created_at", "id"
-                ),
+                queryset=Mention.objects.select_related(
+                    "channel", "triage", "incident_membership"
+                ).order_by("created_at", "id"),
             ),
             Prefetch("replies", queryset=Reply.objects.select_related("author", "reviewer")),
             Prefetch("clocks", queryset=SlaClock.objects.select_related("breach").order_by("id")),

@@ -2,6 +2,13 @@
 
 from tickets.models.departments import Department, DepartmentRequest, DepartmentRequestQuerySet
 from tickets.models.facts import ReportFact
+from tickets.models.incidents import (
+    Incident,
+    IncidentDelivery,
+    IncidentMember,
+    IncidentQuerySet,
+    IncidentStatement,
+)
 from tickets.models.notifications import Notification, NotificationQuerySet
 from tickets.models.replies import Reply, ReplyQuerySet
 from tickets.models.sla import SlaBreach, SlaClock, SlaClockQuerySet, SlaPolicy
@@ -18,6 +25,11 @@ __all__ = [
     "Department",
     "DepartmentRequest",
     "DepartmentRequestQuerySet",
+    "Incident",
+    "IncidentDelivery",
+    "IncidentMember",
+    "IncidentQuerySet",
+    "IncidentStatement",
     "Notification",
     "NotificationQuerySet",
     "Reply",

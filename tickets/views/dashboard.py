@@ -27,6 +27,7 @@ from tickets import charts, reports
 from tickets.choices import SlaKind
 from tickets.forms_dashboard import DashboardFilterForm
 from tickets.reports import DashboardFilters
+from tickets.reports import incidents as incident_reports
 
 LIVE_POLL_SECONDS = 15  # at-risk clocks, live breaches and backlog refresh this often
 CSV_DELIMITER = ";"  # German Excel splits on semicolons (the comma is its decimal mark)
@@ -531,6 +532,7 @@ def dashboard_context(filters: DashboardFilters, *, now: datetime) -> dict[str, 
             [charts.Series(item["channel"], item["per_day"]) for item in volume["series"]],
             title=str(_("Mentions per day and channel")),
         ),
+        "incidents": incident_reports.incidents_in_range(filters.start_at, filters.end_at),
         **live_context(filters, now=now),
     }
 

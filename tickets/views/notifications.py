@@ -59,6 +59,9 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("tickets:knowledge_proposal", pk=notification.data["proposal"])
     if request.POST.get("open") and notification.data.get("article"):
         return redirect("tickets:knowledge_article", pk=notification.data["article"])
+    # An incident alert opens the incident (issue 14).
+    if request.POST.get("open") and notification.data.get("incident"):
+        return redirect("tickets:incident_detail", pk=notification.data["incident"])
     # A department expert's notification opens the request it names (issue 17).
     if request.POST.get("open") and notification.data.get("department_request"):
         return redirect(
