@@ -347,6 +347,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(hours=1),
         "options": {"expires": 3500},
     },
+    "tickets.sweep-unobserved-mentions": {
+        "task": "tickets.tasks.sweep_unobserved_mentions_task",
+        "schedule": timedelta(seconds=60),
+        "options": {"expires": 59},
+    },
     "triage.sweep-missing-suggestions": {
         "task": "triage.tasks.sweep_missing_suggestions_task",
         "schedule": timedelta(seconds=60),

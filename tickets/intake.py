@@ -372,6 +372,15 @@ class _Batch:
                 self._as_stored(mention, inserted[mention.external_id]) for mention in new_mentions
             ],
         )
+        # Issue 14: the customers' new posts go to the burst detector, in arrival order.
+        customer_posts = [
+            inserted[mention.external_id].id
+            for mention in new_mentions
+            if inserted[mention.external_id].ticket_id is not None
+            and not self.channel.is_own_account(mention.author.handle)
+        ]
+        if customer_posts:
+            enqueue_on_commit(DETECT_INCIDENTS_TASK, customer_posts)
 
     def _as_stored(self, mention: RawMention, row: StoredMention) -> Mention:
         """The new mention as triage reads it, without reading it back (what
@@ -388,15 +397,6 @@ class _Batch:
             is_private=mention.is_private,
             is_own_account=self.channel.is_own_account(mention.author.handle),
         )
-        # Issue 14: the customers' new posts go to the burst detector, in arrival order.
-        customer_posts = [
-            inserted[mention.external_id].id
-            for mention in new_mentions
-            if inserted[mention.external_id].ticket_id is not None
-            and not self.channel.is_own_account(mention.author.handle)
-        ]
-        if customer_posts:
-            enqueue_on_commit(DETECT_INCIDENTS_TASK, customer_posts)
 
     def _is_live(self, mention: RawMention) -> bool:
         return self.live and self.now - mention.created_at <= self.reopen_window

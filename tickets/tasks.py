@@ -31,6 +31,13 @@ def detect_incidents_task(mention_ids: list[int]) -> int:
 
 
 @shared_task
+def sweep_unobserved_mentions_task() -> int:
+    """Every minute (beat entry "tickets.sweep-unobserved-mentions"): the recent customer
+    posts whose detect_incidents_task was lost go to the detector."""
+    return incidents.sweep_unobserved_mentions(now=timezone.now())
+
+
+@shared_task
 def alert_crisis_contacts_task(incident_id: int) -> bool:
     """E-mail the crisis contacts about a new incident. Safe twice: claimed by compare-and-set
     (`alerted_at`); the SLA tick's sweep sends what a lost task left."""

@@ -17,12 +17,13 @@
 
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -68,6 +69,7 @@ from tickets.models import (
 )
 from tickets.reply_context import render_template_text
 from triage import bursts
+from triage.models import BurstObservation
 
 logger = logging.getLogger(__name__)
 
@@ -195,6 +197,32 @@ def detect_incidents(mention_ids: Sequence[int], *, now: datetime) -> list[Incid
     (the detector's state and the incidents commit together). Safe twice: `observe` is
     idempotent and so is `apply_burst_signals`."""
     return apply_burst_signals(bursts.observe(sorted(set(mention_ids)), now=now), now=now)
+
+
+# The sweep behind `detect_incidents_task` (DESIGN §5: nothing is lost when a broker message
+# is): customer posts of the last hour the detector has not seen, oldest first.
+DETECTION_SWEEP_WINDOW = timedelta(hours=1)
+DETECTION_SWEEP_GRACE = timedelta(seconds=30)  # leave the intake's own task its moment
+DETECTION_SWEEP_BATCH = 500
+
+
+def sweep_unobserved_mentions(*, now: datetime, limit: int = DETECTION_SWEEP_BATCH) -> int:
+    """Feed the detector the recent customer posts whose task was lost (one indexed
+    statement on `mention_received` and the observations' primary key); returns how many."""
+    ids = list(
+        Mention.objects.filter(
+            received_at__gte=now - DETECTION_SWEEP_WINDOW,
+            received_at__lt=now - DETECTION_SWEEP_GRACE,
+            ticket__isnull=False,
+            is_own_account=False,
+        )
+        .filter(~Exists(BurstObservation.objects.filter(mention_id=OuterRef("pk"))))
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if ids:
+        detect_incidents(ids, now=now)
+    return len(ids)
 
 
 @transaction.atomic

@@ -269,3 +269,21 @@ def test_closing_refuses_a_resolution_waiting_for_approval(demo: Any, cm: Any) -
         incidents.close_incident(incident, actor=cm, summary="fertig")
 
     assert Incident.objects.get().state == IncidentState.OPEN
+
+
+def test_the_sweep_feeds_the_detector_the_posts_a_lost_task_left(demo: Any) -> None:
+    """The intake's detection task never ran (its on_commit does not fire in this test's
+    transaction, as when a broker message is lost): the minute sweep observes the posts once,
+    oldest first, and leaves the brand's own posts and the newest seconds alone."""
+    from datetime import timedelta
+
+    from triage.models import BurstObservation
+
+    mentions = post(demo, 3)
+    assert not BurstObservation.objects.filter(mention__in=mentions).exists()
+    assert incidents.sweep_unobserved_mentions(now=timezone.now()) == 0  # within the grace
+    later = timezone.now() + timedelta(minutes=1)
+    assert incidents.sweep_unobserved_mentions(now=later) == 3
+    assert BurstObservation.objects.filter(mention__in=mentions).count() == 3
+    assert incidents.sweep_unobserved_mentions(now=later) == 0
+    assert incidents.sweep_unobserved_mentions(now=later + timedelta(hours=2)) == 0
