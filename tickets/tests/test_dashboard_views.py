@@ -285,6 +285,7 @@ def test_export_with_invalid_filters_is_400(lead_client: Any) -> None:
 def test_page_runs_a_constant_number_of_queries(
     lead_client: Any, month: DeskMonth, agent: Any
 ) -> None:
+    lead_client.get(DASHBOARD)  # the per-process lookups (the user's groups) read once
     with CaptureQueriesContext(connection) as small:
         lead_client.get(DASHBOARD)
     # given many more tickets, clocks and replies
