@@ -75,6 +75,23 @@ def _next_version(head: str) -> int:
     return (latest or 0) + 1
 
 
+@dataclass
+class _Features:
+    vectoriser: Any
+    train: Any  # sparse matrix, one row per training example
+    holdout: Any  # sparse matrix, one row per held-out example
+
+    @classmethod
+    def fit(cls, train: Sequence[Example], holdout: Sequence[Example]) -> "_Features":
+        vectoriser = learning.make_vectoriser()
+        matrix = vectoriser.fit_transform([e.text for e in train])
+        return cls(vectoriser, matrix.tocsr(), vectoriser.transform([e.text for e in holdout]))
+
+
+def _predicted(classifier: Any, rows: Any) -> list[str]:
+    return [str(value) for value in classifier.predict(rows)]
+
+
 def retrain(
     *,
     now: datetime,
@@ -92,37 +109,42 @@ def retrain(
     )
     book = load_rulebook()
     rules = {e.mention_id: suggest(e.text, book, **e.flags) for e in holdout}
-    vectoriser = None
     current = active_models(force=True)
     skipped: dict[str, str] = {}
+    # Each text is turned into features once per run, not once per head: the shared
+    # vectoriser's matrices of the training and held-out slices, and each current model's
+    # (usually one vectoriser for all heads) of the held-out slice.
+    features: _Features | None = None
+    current_rows: dict[int, Any] = {}
     for head in learning.LEARNED_HEADS:
-        rows = [e for e in train if head in e.values]
-        tests = [e for e in holdout if head in e.values]
+        rows = [i for i, e in enumerate(train) if head in e.values]
+        tests = [i for i, e in enumerate(holdout) if head in e.values]
         if len(rows) < settings.TRIAGE_MIN_LABELS:
             skipped[head] = TOO_FEW_LABELS
             continue
-        if len({e.values[head] for e in rows}) < 2:
+        if len({train[i].values[head] for i in rows}) < 2:
             skipped[head] = ONE_CLASS
             continue
         if len(tests) < settings.TRIAGE_MIN_HELD_OUT:
             skipped[head] = TOO_FEW_HELD_OUT
             continue
-        if vectoriser is None:
-            vectoriser = learning.fit_vectoriser([e.text for e in train])
-        classifier = learning.fit_head(
-            vectoriser, [e.text for e in rows], [e.values[head] for e in rows], factory
-        )
-        texts = [e.text for e in tests]
-        truth = [e.values[head] for e in tests]
-        quality = learning.accuracy(learning.predict_many(vectoriser, classifier, texts), truth)
+        if features is None:
+            features = _Features.fit(train, holdout)
+        vectoriser = features.vectoriser
+        classifier = factory()
+        classifier.fit(features.train[rows], [train[i].values[head] for i in rows])
+        truth = [holdout[i].values[head] for i in tests]
+        quality = learning.accuracy(_predicted(classifier, features.holdout[tests]), truth)
         rules_quality = learning.accuracy(
-            [_rules_value(rules[e.mention_id], head) for e in tests], truth
+            [_rules_value(rules[holdout[i].mention_id], head) for i in tests], truth
         )
         previous = None
         if head in current:
             model = current[head]
+            if model.run not in current_rows:
+                current_rows[model.run] = model.vectoriser.transform([e.text for e in holdout])
             previous = learning.accuracy(
-                learning.predict_many(model.vectoriser, model.classifier, texts), truth
+                _predicted(model.classifier, current_rows[model.run][tests]), truth
             )
         if quality <= rules_quality:
             decision = NOT_BETTER_THAN_RULES
