@@ -30,12 +30,11 @@ from datetime import timedelta
 from typing import Any
 
 from bench.common import (
-    database_exists,
-    database_url,
     load_average,
     manage,
     percentile,
     recreate_database,
+    seeded_rows,
     write_json,
 )
 
@@ -52,20 +51,7 @@ def _setup(database: str) -> None:
 
 
 def mention_count(database: str) -> int:
-    import psycopg2
-
-    if not database_exists(database):
-        return 0
-    connection = psycopg2.connect(database_url(database))
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT to_regclass('triage_burstobservation')")
-            if cursor.fetchone()[0] is None:
-                return 0
-            cursor.execute("SELECT count(*) FROM monitoring_mention")
-            return cursor.fetchone()[0]
-    finally:
-        connection.close()
+    return seeded_rows(database, "monitoring_mention", requires="triage_burstobservation")
 
 
 def _copy(cursor: Any, table: str, columns: str, rows: list[str]) -> None:

@@ -82,6 +82,25 @@ def database_exists(name: str) -> bool:
     return found
 
 
+def seeded_rows(database: str, table: str, *, requires: str | None = None) -> int:
+    """Rows of `table` in a reused bench database; 0 when the database, `table` or the
+    table `requires` (one the seed's schema must have) is missing, so the bench seeds."""
+    import psycopg2
+
+    if not database_exists(database):
+        return 0
+    connection = psycopg2.connect(database_url(database))
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass(%s), to_regclass(%s)", [table, requires or table])
+            if None in cursor.fetchone():
+                return 0
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            return cursor.fetchone()[0]
+    finally:
+        connection.close()
+
+
 def recreate_database(name: str) -> None:
     if not name.startswith("sd_bench_"):
         raise ValueError("benchmark databases are named sd_bench_*")

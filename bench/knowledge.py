@@ -30,12 +30,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bench.common import (
-    database_exists,
     database_url,
     load_average,
     manage,
     percentile,
     recreate_database,
+    seeded_rows,
     write_json,
 )
 
@@ -266,20 +266,7 @@ def _django_ready() -> bool:
 
 
 def article_count() -> int:
-    import psycopg2
-
-    if not database_exists(DATABASE):
-        return 0
-    connection = psycopg2.connect(database_url(DATABASE))
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT to_regclass('knowledge_article')")
-            if cursor.fetchone()[0] is None:
-                return 0
-            cursor.execute("SELECT count(*) FROM knowledge_article")
-            return cursor.fetchone()[0]
-    finally:
-        connection.close()
+    return seeded_rows(DATABASE, "knowledge_article")
 
 
 def search_page(text: str, filters: dict[str, str]) -> tuple[int, list[Any]]:

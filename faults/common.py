@@ -129,6 +129,33 @@ def mention(external_id: str, *, channel: str, handle: str, text: str = "", **ex
 # --------------------------------------------------------------------------- the stack
 
 
+def submit_holding_replies(
+    pusher: "Api", author: "Api", *, channel: str, prefix: str, handle: str, count: int
+) -> list[int]:
+    """`count` new tickets (one pushed mention each) with a public holding reply `author`
+    submitted for review; returns the reply ids."""
+    status, body = pusher.post(
+        "/api/v1/mentions/",
+        [mention(f"{prefix}-{n}", channel=channel, handle=f"{handle}_{n}") for n in range(count)],
+    )
+    assert status == 201, (status, body)
+    reply_ids = []
+    for result in body["results"]:
+        status, reply = author.post(
+            f"/api/v1/tickets/{result['ticket']}/replies/",
+            {
+                "text": "Thank you, we are on it and will get back to you shortly.",
+                "visibility": "public",
+                "kind": "holding",
+                "in_reply_to_mention": result["id"],
+                "submit": True,
+            },
+        )
+        assert status == 201, (status, reply)
+        reply_ids.append(reply["id"])
+    return reply_ids
+
+
 class Stack:
     """Private PostgreSQL + Redis, the migrated database and the desk's processes.
 

@@ -21,7 +21,16 @@ from collections import Counter, defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from faults.common import Api, Stack, Verdict, mention, report_fact_drift, say, wait_until
+from faults.common import (
+    Api,
+    Stack,
+    Verdict,
+    mention,
+    report_fact_drift,
+    say,
+    submit_holding_replies,
+    wait_until,
+)
 
 NAME = "redis_down"
 BUDGET_SECONDS = 300
@@ -112,25 +121,9 @@ def _run(stack: Stack, receiver: Receiver) -> Verdict:
     author = Api(base_url, stack.token("agent-author", "support_agent"))
     reviewer_token = stack.token("agent-reviewer", "support_agent")
     setup = Api(base_url, pusher_tokens[0])
-    status, body = setup.post(
-        "/api/v1/mentions/",
-        [mention(f"b-ticket-{n}", channel=CHANNEL, handle=f"kunde_{n}") for n in range(REPLIES)],
+    reply_ids = submit_holding_replies(
+        setup, author, channel=CHANNEL, prefix="b-ticket", handle="kunde", count=REPLIES
     )
-    assert status == 201, (status, body)
-    reply_ids = []
-    for result in body["results"]:
-        status, reply = author.post(
-            f"/api/v1/tickets/{result['ticket']}/replies/",
-            {
-                "text": "Thank you, we are on it and will get back to you shortly.",
-                "visibility": "public",
-                "kind": "holding",
-                "in_reply_to_mention": result["id"],
-                "submit": True,
-            },
-        )
-        assert status == 201, (status, reply)
-        reply_ids.append(reply["id"])
     say(NAME, f"{len(reply_ids)} replies waiting for review")
 
     stop = threading.Event()

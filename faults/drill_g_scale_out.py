@@ -36,6 +36,7 @@ from faults.common import (
     mention,
     report_fact_drift,
     say,
+    submit_holding_replies,
     wait_until,
 )
 from faults.drill_b_redis_down import Receiver
@@ -99,25 +100,14 @@ def _run(stack: Stack, receiver: Receiver) -> Verdict:
     receiver.secret = body["secret"]
     tokens = [stack.token(f"pusher-{number}") for number in range(CLIENTS)]
     author = Api(webs[1], stack.token("agent-author", "support_agent"))
-    status, body = Api(webs[1], tokens[0]).post(
-        "/api/v1/mentions/",
-        [mention(f"g-ticket-{n}", channel=CHANNEL, handle=f"fragende_{n}") for n in range(REPLIES)],
+    reply_ids = submit_holding_replies(
+        Api(webs[1], tokens[0]),
+        author,
+        channel=CHANNEL,
+        prefix="g-ticket",
+        handle="fragende",
+        count=REPLIES,
     )
-    assert status == 201, (status, body)
-    reply_ids = []
-    for result in body["results"]:
-        status, reply = author.post(
-            f"/api/v1/tickets/{result['ticket']}/replies/",
-            {
-                "text": "Thank you, we are on it and will get back to you shortly.",
-                "visibility": "public",
-                "kind": "holding",
-                "in_reply_to_mention": result["id"],
-                "submit": True,
-            },
-        )
-        assert status == 201, (status, reply)
-        reply_ids.append(reply["id"])
     reviewer_token = stack.token("agent-reviewer", "support_agent")
     per_client = MENTIONS // CLIENTS
     sent = per_client * CLIENTS

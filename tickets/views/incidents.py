@@ -217,36 +217,25 @@ def _member_mention(request: HttpRequest) -> Mention | None:
     return visible.filter(pk=int(value)).first()
 
 
-@desk_staff_required
-@require_POST
-def incident_member_add(request: HttpRequest, pk: int) -> HttpResponse:
+def _edit_member(request: HttpRequest, pk: int, action: Any, done: str) -> HttpResponse:
     incident = _incident(request, pk)
     mention = _member_mention(request)
     if mention is None:
         messages.error(request, _("No such post."))
         return _back(pk)
-    return _perform(
-        request,
-        pk,
-        lambda: incident_actions.add_incident_member(incident, mention, actor=request.user),
-        _("Member added."),
-    )
+    return _perform(request, pk, lambda: action(incident, mention, actor=request.user), done)
+
+
+@desk_staff_required
+@require_POST
+def incident_member_add(request: HttpRequest, pk: int) -> HttpResponse:
+    return _edit_member(request, pk, incident_actions.add_incident_member, _("Member added."))
 
 
 @desk_staff_required
 @require_POST
 def incident_member_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = _incident(request, pk)
-    mention = _member_mention(request)
-    if mention is None:
-        messages.error(request, _("No such post."))
-        return _back(pk)
-    return _perform(
-        request,
-        pk,
-        lambda: incident_actions.remove_incident_member(incident, mention, actor=request.user),
-        _("Member removed."),
-    )
+    return _edit_member(request, pk, incident_actions.remove_incident_member, _("Member removed."))
 
 
 @desk_staff_required

@@ -20,16 +20,13 @@ from tickets.tests.factories import ChannelFactory
 from triage import bursts
 from triage.tests.burst_corpus import ENDS, KEYWORDS, PLATFORMS, Post
 
-CHANNEL_PLATFORMS = {"twitter": Platform.TWITTER, "facebook": Platform.FACEBOOK,
-                     "instagram": Platform.INSTAGRAM, "mastodon": Platform.MASTODON,
-                     "youtube": Platform.YOUTUBE}  # fmt: skip
-
 
 def corpus_channels() -> dict[str, Channel]:
     return {
         platform: ChannelFactory(
             slug=f"burst-{platform}",
-            platform=CHANNEL_PLATFORMS.get(platform, Platform.RSS),
+            # forum and review posts arrive through a feed
+            platform=platform if platform in Platform.values else Platform.RSS,
             keywords=list(KEYWORDS),
             own_accounts=["@Telvia_hilft_team"],
         )
