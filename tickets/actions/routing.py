@@ -22,8 +22,8 @@ Cost of one decision (bench/routing.py; pinned in tests/test_routing.py): the se
 the roster's version (one statement; the roster's rows are kept per process under that
 version, staffing.roster), the agents locked as plain rows, their load counted (index
 ticket_assignee_open), the cases claimed with their channel and language, then the
-assignment's UPDATE and event, then per batch the agents' notices (one INSERT) and last
-assignment. The load is counted after the lock, never kept in a column, so no other write
+assignment's UPDATE and event, then per batch the agents' notices and last assignment
+(one statement). The load is counted after the lock, never kept in a column, so no other write
 path has to keep a counter right.
 """
 
@@ -42,6 +42,7 @@ from monitoring.models import Channel, Mention
 from servicedesk import roles
 from servicedesk.errors import DomainError
 from servicedesk.models import Profile
+from servicedesk.sql import insert_rows
 from staffing import actions as staffing_actions
 from staffing import roster
 from staffing.choices import Duty, PresenceStatus
@@ -270,13 +271,27 @@ def _route_batch(
     # The agents' notices and last assignment, once per batch (same transaction, their rows
     # locked above).
     if chosen_ids:
-        Notification.objects.bulk_create(notices)
-        StaffMember.objects.filter(user_id__in=chosen_ids).update(last_assigned_at=now)
+        _record_assignments(notices, chosen_ids, now=now)
     return assigned, unfit, more
 
 
+def _record_assignments(notices: list[Notification], user_ids: set[int], *, now: datetime) -> None:
+    """The agents' notices and their last assignment: one statement (the INSERT as a
+    data-modifying WITH of the UPDATE)."""
+    table, columns, rows = insert_rows(notices)
+    row = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH notices AS (INSERT INTO {table} ({columns}) VALUES "
+            f"{', '.join([row] * len(rows))}) "
+            f"UPDATE {StaffMember._meta.db_table} SET last_assigned_at = %s "
+            "WHERE user_id = ANY(%s)",
+            [value for values in rows for value in values] + [now, sorted(user_ids)],
+        )
+
+
 def _assign(ticket: Ticket, chosen: Candidate, *, now: datetime) -> Notification:
-    """The `take` by routing; returns the agent's notice (unsaved: one INSERT per batch)."""
+    """The `take` by routing; returns the agent's notice (unsaved: written once per batch)."""
     agent = chosen.user()
     fire_transition(
         ticket,

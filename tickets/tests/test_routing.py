@@ -316,7 +316,7 @@ def test_roster_absence_dates_are_inclusive() -> None:
     assert absent_user_ids(date(2026, 1, 4)) == set()
 
 
-def test_one_decision_takes_eight_statements_with_the_roster_cached(
+def test_one_decision_takes_seven_statements_with_the_roster_cached(
     django_assert_num_queries: Any,
 ) -> None:
     desk()
@@ -333,10 +333,10 @@ def test_one_decision_takes_eight_statements_with_the_roster_cached(
     assert Ticket.objects.get(pk=first.pk).assignee in agents
 
     # Settings with the roster version; agents locked; their load; the case claimed with
-    # its channel and language; the assignment's UPDATE, event and notification; the
-    # agent's last assignment. Nothing per agent, nothing of the roster. Plus the batch's
+    # its channel and language; the assignment's UPDATE and event; the agent's notification
+    # with his last assignment. Nothing per agent, nothing of the roster. Plus the batch's
     # SAVEPOINT and RELEASE (BEGIN and COMMIT outside a test's transaction).
-    with django_assert_num_queries(8 + 2, exact=True) as captured:
+    with django_assert_num_queries(7 + 2, exact=True) as captured:
         assert route_waiting(now=now, limit=1) == 1
 
     sql = [query["sql"] for query in captured.captured_queries]
