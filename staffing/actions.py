@@ -56,15 +56,12 @@ def routing_settings() -> RoutingSettings:
     return found
 
 
-def _routing_state_sql() -> str:
-    fields = ", ".join(f"s.{field.column}" for field in RoutingSettings._meta.concrete_fields)
-    return (
-        f"SELECT {fields}, ({roster.VERSION_SQL}) FROM {RoutingSettings._meta.db_table} s"
-        " WHERE s.id = %s"
-    )
-
-
-ROUTING_STATE_SQL = _routing_state_sql()
+ROUTING_STATE_FIELDS = [field.attname for field in RoutingSettings._meta.concrete_fields]
+ROUTING_STATE_SQL = (
+    "SELECT "
+    + ", ".join(f"s.{field.column}" for field in RoutingSettings._meta.concrete_fields)
+    + f", ({roster.VERSION_SQL}) FROM {RoutingSettings._meta.db_table} s WHERE s.id = %s"
+)
 
 
 def routing_state() -> tuple[RoutingSettings, str]:
@@ -76,8 +73,8 @@ def routing_state() -> tuple[RoutingSettings, str]:
         row = cursor.fetchone()
     if row is None:
         return routing_settings(), roster.version()
-    attnames = [field.attname for field in RoutingSettings._meta.concrete_fields]
-    return RoutingSettings.from_db(connection.alias, attnames, row[:-1]), row[-1]
+    desk = RoutingSettings.from_db(connection.alias, ROUTING_STATE_FIELDS, row[:-1])
+    return desk, row[-1]
 
 
 def staff_member(user: Any) -> StaffMember:
