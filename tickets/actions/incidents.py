@@ -109,6 +109,10 @@ def _ensure_may_manage(actor: Any) -> None:
 
 
 def _lock_incident(incident: Incident) -> Incident:
+    """The incident's row, locked after its burst's brand: the detector holds the brand's
+    lock while it adds members to the incident, so this order never deadlocks with it."""
+    if incident.cluster_id is not None:
+        bursts.lock_brand(incident.cluster_id)
     return Incident.objects.select_for_update().get(pk=incident.pk)
 
 

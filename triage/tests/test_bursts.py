@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from monitoring.actions.mentions import store_mentions
 from monitoring.adapters.base import RawAuthor, RawMention
 from triage import bursts
 from triage.burst_text import features
-from triage.models import BurstCluster, BurstMember
+from triage.models import BurstCluster, BurstMember, BurstRate
 from triage.tests.burst_corpus import KEYWORDS, day
 from triage.tests.burst_replay import Replay, corpus_channels, replay
 
@@ -77,6 +78,20 @@ def test_observing_a_mention_twice_changes_nothing() -> None:
     assert bursts.observe(ids, now=T0 + timedelta(minutes=7)) == []
     assert BurstMember.objects.count() == 5
     assert BurstCluster.objects.get().member_count == 5
+    assert list(BurstRate.objects.values_list("reports", flat=True)) == [5]
+
+
+def test_a_mention_costs_two_statements_and_a_report_three() -> None:
+    """The detector's hot path (bench/bursts.py): the mention with its brands' locks and its
+    observation; for a report its candidate clusters, then its observation and membership."""
+    other, report, joining = _store(
+        ["Telvia hat neue Tarife", *OUTAGE[:2]], start=T0, step=timedelta(minutes=1)
+    )
+    for pk, expected in ((other, 2), (report, 3), (joining, 3)):
+        with CaptureQueriesContext(connection) as queries:
+            bursts.observe([pk], now=T0 + timedelta(minutes=4))
+        assert len(queries.captured_queries) == expected
+    assert BurstCluster.objects.get().member_count == 2
 
 
 def test_an_ended_cluster_takes_no_later_posts() -> None:
