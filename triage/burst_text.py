@@ -28,6 +28,7 @@ INCIDENT_TERMS: dict[str, str] = {
     "kaputt": "outage", "erreichbar": "outage", "unreachable": "outage",
     "funktioniert": "failure", "geht": "failure", "working": "failure", "works": "failure",
     "fehler": "failure", "fehlermeldung": "failure", "error": "failure", "crash": "failure",
+    "fehlgeschlagen": "failure", "fehlgeschlagene": "failure",
     "abgestürzt": "failure", "stürzt": "failure", "crashes": "failure", "crashing": "failure",
     "failed": "failure", "fails": "failure", "laden": "failure", "lädt": "failure",
     "loading": "failure", "load": "failure", "verspätung": "delay", "verspätet": "delay",
