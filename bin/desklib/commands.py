@@ -28,6 +28,7 @@ from .services import Services, resolve_services
 
 DB_NAME = "servicedesk"
 WEB_FIRST_PORT = 8000
+DEMO_CRISIS_CONTACT = "krisenstab@servicedesk.example"  # ./desk run (unless given)
 TEST_SECRET_KEY = "desk-test-only-secret-key-never-used-outside-tests-0123456789abcdef"
 
 
@@ -85,6 +86,10 @@ def desk_environment(services: Services, *, for_tests: bool) -> dict[str, str]:
         # WhiteNoise, the desk's own error pages. Its printed logins work with the password
         # alone; two-factor sign-in stays optional there (README "Demo logins").
         variables["TWO_FACTOR_REQUIRED"] = "0"
+        # The demo's crisis contact, so an incident's alert e-mail shows in the console.
+        variables["INCIDENT_CRISIS_CONTACTS"] = (
+            os.environ.get("INCIDENT_CRISIS_CONTACTS", "").strip() or DEMO_CRISIS_CONTACT
+        )
     return variables
 
 
