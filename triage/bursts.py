@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from psycopg2.extras import Json
@@ -377,13 +378,17 @@ def signal(
     reasons = [
         _("%(count)d near-identical reports about %(brand)s")
         % {"count": cluster.member_count, "brand": cluster.stream},
-        _("shared terms: %(terms)s") % {"terms": ", ".join(terms)},
+        _("shared terms: %(terms)s")
+        % {"terms": ", ".join(_(LABELS[t]) if t in LABELS else t.upper() for t in terms)},
     ]
     if locations:
         reasons.append(_("locations: %(places)s") % {"places": ", ".join(locations)})
     reasons.append(
-        _("volume %(volume).2f per minute against a baseline of %(baseline).3f per minute")
-        % {"volume": cluster.volume_per_minute, "baseline": cluster.baseline_per_minute}
+        _("volume %(volume)s per minute against a baseline of %(baseline)s per minute")
+        % {
+            "volume": formats.number_format(cluster.volume_per_minute, 2),
+            "baseline": formats.number_format(cluster.baseline_per_minute, 3),
+        }
     )
     return BurstSignal(
         cluster_id=cluster.pk,

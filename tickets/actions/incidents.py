@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -703,7 +703,9 @@ def alert_crisis_contacts(incident_id: int, *, now: datetime) -> bool:
     body = _(
         "An incident was opened at %(opened)s: %(title)s\n%(members)s posts so far. %(reasons)s"
     ) % {
-        "opened": incident.opened_at.isoformat(timespec="minutes"),
+        "opened": formats.date_format(
+            timezone.localtime(incident.opened_at), "SHORT_DATETIME_FORMAT"
+        ),
         "title": incident.title,
         "members": incident.members.count(),
         "reasons": "; ".join(incident.reasons),

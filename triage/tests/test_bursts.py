@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from monitoring.actions.mentions import store_mentions
 from monitoring.adapters.base import RawAuthor, RawMention
@@ -92,6 +93,17 @@ def test_a_mention_costs_two_statements_and_a_report_three() -> None:
             bursts.observe([pk], now=T0 + timedelta(minutes=4))
         assert len(queries.captured_queries) == expected
     assert BurstCluster.objects.get().member_count == 2
+
+
+def test_the_reasons_speak_the_desks_language() -> None:
+    ids = _store(OUTAGE, start=T0, step=timedelta(minutes=1))
+    with translation.override("de"):
+        (signal,) = bursts.observe(ids, now=T0 + timedelta(minutes=6))
+    assert signal.title == "Telvia: Störung Internet (Köln)"
+    assert "gemeinsame Begriffe: Störung, Internet" in signal.reasons
+    assert "Orte: Köln" in signal.reasons
+    volume = "Aufkommen 1,33 pro Minute bei einer Grundlinie von 0,010 pro Minute"
+    assert signal.reasons[-1] == volume
 
 
 def test_an_ended_cluster_takes_no_later_posts() -> None:
