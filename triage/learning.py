@@ -2,9 +2,13 @@
 one linear head per triage head, fitted on the desk's own labels (pure functions, no
 database; triage.actions stores and loads them, triage.models.ModelVersion holds the bytes).
 
-A head's fitted model serialises as one joblib blob of `{"vectoriser", "classifier"}`; heads
-fitted in the same training run share one vectoriser, so the suggest path transforms a text
-once per run (usually once) and scores each head with one sparse row · coefficient product.
+A head's fitted model is one blob holding its run's vectoriser and its classifier, each
+serialised on its own (`dump`): the vectoriser once per training run (its vocabularies are
+most of the work), so the heads of one run carry the same vectoriser bytes and a loader
+unpickles them once per run (`load` with `vectoriser=`). Heads fitted in the same run share
+that vectoriser, so the suggest path transforms a text once per run (usually once) and
+scores each head with one sparse row · coefficient product. Blobs of the earlier format (one
+joblib pickle of `{"vectoriser", "classifier"}`) still load.
 """
 
 import io
@@ -70,14 +74,37 @@ def accuracy(predicted: Sequence[str], truth: Sequence[str]) -> float:
     return sum(p == t for p, t in zip(predicted, truth, strict=True)) / len(truth)
 
 
-def dump(vectoriser: FeatureUnion, classifier: Any) -> bytes:
+def _pickled(value: Any) -> bytes:
     buffer = io.BytesIO()
-    joblib.dump({"vectoriser": vectoriser, "classifier": classifier}, buffer, compress=3)
+    joblib.dump(value, buffer, compress=3)
     return buffer.getvalue()
 
 
-def load(blob: bytes) -> dict[str, Any]:
-    return joblib.load(io.BytesIO(bytes(blob)))
+def dump_vectoriser(vectoriser: FeatureUnion) -> bytes:
+    """The vectoriser's bytes, computed once per training run and passed to `dump`."""
+    return _pickled(vectoriser)
+
+
+def dump(vectoriser_bytes: bytes, classifier: Any) -> bytes:
+    """A head's blob: its run's vectoriser (as dump_vectoriser wrote it) and its classifier."""
+    buffer = io.BytesIO()
+    joblib.dump({"vectoriser_bytes": vectoriser_bytes, "classifier_bytes": _pickled(classifier)},
+                buffer)  # fmt: skip
+    return buffer.getvalue()
+
+
+def load(blob: bytes, *, vectoriser: Any = None) -> dict[str, Any]:
+    """`{"vectoriser", "classifier"}` of a head's blob; `vectoriser` given (the run's, loaded
+    from another head's blob) skips unpickling it again."""
+    stored = joblib.load(io.BytesIO(bytes(blob)))
+    if "vectoriser" in stored:  # the earlier format
+        return stored
+    if vectoriser is None:
+        vectoriser = joblib.load(io.BytesIO(stored["vectoriser_bytes"]))
+    return {
+        "vectoriser": vectoriser,
+        "classifier": joblib.load(io.BytesIO(stored["classifier_bytes"])),
+    }
 
 
 class FastTransform:

@@ -115,6 +115,7 @@ def retrain(
     # vectoriser's matrices of the training and held-out slices, and each current model's
     # (usually one vectoriser for all heads) of the held-out slice.
     features: _Features | None = None
+    vectoriser_bytes = b""  # the run's vectoriser, serialised once for all its heads
     current_rows: dict[int, Any] = {}
     for head in learning.LEARNED_HEADS:
         rows = [i for i, e in enumerate(train) if head in e.values]
@@ -130,7 +131,7 @@ def retrain(
             continue
         if features is None:
             features = _Features.fit(train, holdout)
-        vectoriser = features.vectoriser
+            vectoriser_bytes = learning.dump_vectoriser(features.vectoriser)
         classifier = factory()
         classifier.fit(features.train[rows], [train[i].values[head] for i in rows])
         truth = [holdout[i].values[head] for i in tests]
@@ -164,7 +165,7 @@ def retrain(
             previous_quality=previous,
             promoted=decision == PROMOTED,
             decision=decision,
-            blob=learning.dump(vectoriser, classifier),
+            blob=learning.dump(vectoriser_bytes, classifier),
         )
     run.skipped = skipped
     run.save(update_fields=["skipped"])
@@ -224,7 +225,7 @@ def active_models(*, force: bool = False) -> dict[str, learning.LoadedHead]:
         vectorisers: dict[int, Any] = {}
         fast_transforms: dict[int, learning.FastTransform] = {}
         for version in ModelVersion.objects.filter(pk__in=key).order_by("pk"):
-            fitted = learning.load(version.blob)
+            fitted = learning.load(version.blob, vectoriser=vectorisers.get(version.run_id))
             vectoriser = vectorisers.setdefault(version.run_id, fitted["vectoriser"])
             fast = fast_transforms.setdefault(version.run_id, learning.FastTransform(vectoriser))
             models[version.head] = learning.LoadedHead(

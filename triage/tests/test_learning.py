@@ -2,10 +2,12 @@
 through the database, promotion against the rules and the current model, the cached
 promoted model in the suggest path, and the retraining enqueued after N labels."""
 
+import io
 import time
 from datetime import timedelta
 from typing import Any
 
+import joblib
 import pytest
 from django.utils import timezone
 from sklearn.dummy import DummyClassifier
@@ -75,6 +77,20 @@ def test_a_model_version_round_trips_through_the_database() -> None:
         "cm",
         "none",
     ]
+
+
+def test_a_blob_of_the_earlier_format_still_loads() -> None:
+    vectoriser = learning.fit_vectoriser(["flurbo kaputt", "quaxel frage"])
+    classifier = learning.fit_head(vectoriser, ["flurbo kaputt", "quaxel frage"], ["a", "b"])
+    buffer = io.BytesIO()
+    joblib.dump({"vectoriser": vectoriser, "classifier": classifier}, buffer, compress=3)
+    fitted = learning.load(buffer.getvalue())
+    assert learning.predict_many(fitted["vectoriser"], fitted["classifier"], ["flurbo"]) == ["a"]
+    # the current format: the run's vectoriser can be handed in instead of unpickled again
+    blob = learning.dump(learning.dump_vectoriser(vectoriser), classifier)
+    assert learning.load(blob, vectoriser=vectoriser)["vectoriser"] is vectoriser
+    fitted = learning.load(blob)
+    assert learning.predict_many(fitted["vectoriser"], fitted["classifier"], ["quaxel"]) == ["b"]
 
 
 @pytest.mark.django_db
