@@ -34,7 +34,6 @@ from monitoring.health import failure_text
 from servicedesk.links import is_web_url
 from servicedesk.queue import delay_safely
 from tickets.actions.events import record_event
-from tickets.actions.incidents import resolve_after_resolution
 from tickets.actions.replies import (
     SEND_REPLY_TASK,
     is_posted_by_hand,
@@ -115,7 +114,6 @@ def record_reply_sent(reply_id: int, *, platform_id: str, permalink: str, now: d
     save_reply(reply, ["platform_id", "permalink", "sent_at", "last_error", "next_attempt_at"])
     record_sent(reply, actor=None, now=now)
     monitoring_actions.record_send_outcome(reply.ticket.channel_id, ok=True, at=now)
-    resolve_after_resolution(reply, now=now)  # an incident's resolution statement (issue 14)
     return reply
 
 

@@ -631,7 +631,8 @@ def own_open_questions(tickets: Sequence[Ticket], incident: Incident) -> dict[in
 
 
 def resolve_after_resolution(reply: Reply, *, now: datetime) -> bool:
-    """Called by the outbox when a reply is sent: if it delivered a closed incident's
+    """Called when a reply counts as sent (tickets.actions.replies.record_sent: the outbox
+    sent it, or its author confirmed it as posted by hand): if it delivered a closed incident's
     resolution statement, resolve its ticket (as the system) unless the ticket has open
     questions of its own. True if it resolved the ticket."""
     delivery = (

@@ -29,6 +29,7 @@ from servicedesk.queue import enqueue_on_commit
 from tickets import access
 from tickets.actions.clocks import stop_response_clocks
 from tickets.actions.events import record_event, require_text
+from tickets.actions.incidents import resolve_after_resolution
 from tickets.actions.notifications import notify
 from tickets.actions.review_routing import request_review
 from tickets.actions.triage_labels import on_cm_answer
@@ -429,3 +430,5 @@ def record_sent(reply: Reply, *, actor: Any, now: datetime) -> None:
     )
     stop_response_clocks(reply.ticket, reply=reply, at=now)
     knowledge_actions.record_reply_sent(reply.pk, actor=actor, at=now)
+    # an incident's resolution statement, sent by the outbox or confirmed as posted by hand
+    resolve_after_resolution(reply, now=now)

@@ -9,11 +9,13 @@ from django.core import mail
 from django.utils import timezone
 
 from monitoring.adapters.base import RawAuthor, RawMention
+from monitoring.choices import Platform
 from monitoring.models import Mention
 from servicedesk.errors import InvalidArgument, NotAllowedForRole, SelfApprovalNotAllowed
 from tickets import outbox
 from tickets.actions import incidents
 from tickets.actions.notifications import send_pending_notification_emails
+from tickets.actions.replies import confirm_reply_posted
 from tickets.choices import (
     IncidentState,
     NotificationKind,
@@ -25,6 +27,7 @@ from tickets.choices import (
 )
 from tickets.intake import receive_mentions
 from tickets.models import Incident, IncidentDelivery, Notification, Reply, SlaClock, Ticket
+from tickets.tests.factories import ChannelFactory
 from tickets.tests.helpers import force_state
 from tickets.tests.incident_data import demo_channel, post
 from triage.bursts import BurstSignal
@@ -259,6 +262,29 @@ def test_closing_sends_the_resolution_once_and_resolves_tickets_without_own_ques
         mentions[1].ticket_id: "own_message",
         mentions[2].ticket_id: "private_data",
     }
+
+
+def test_a_resolution_posted_by_hand_resolves_its_ticket_once_confirmed(
+    cm: Any, agent: Any
+) -> None:
+    """On a channel whose replies are posted by hand (a review site read as a feed) the
+    statement's replies wait for their author; confirming one resolves its ticket."""
+    reviews = ChannelFactory(slug="reviews-incidents", platform=Platform.RSS)
+    mentions = post(reviews, 2)
+    incident = incidents.open_incident(
+        actor=cm, title="Störung", mention_ids=[m.pk for m in mentions]
+    )
+    approved_statement(incident, cm, agent, StatementKind.RESOLUTION, "Hallo {name}, behoben.")
+    incidents.close_incident(incident, actor=cm, summary="Behoben.")
+    deliver_all()
+    replies = list(Reply.objects.filter(kind=ReplyKind.ANSWER).order_by("pk"))
+    assert [r.status for r in replies] == [ReplyStatus.APPROVED] * 2  # nothing posts them
+    assert {Ticket.objects.get(pk=r.ticket_id).state for r in replies} != {TicketState.RESOLVED}
+
+    confirm_reply_posted(replies[0], actor=cm, permalink="https://reviews.example/r/1")
+
+    states = [Ticket.objects.get(pk=r.ticket_id).state for r in replies]
+    assert states[0] == TicketState.RESOLVED and states[1] != TicketState.RESOLVED
 
 
 def test_closing_refuses_a_resolution_waiting_for_approval(demo: Any, cm: Any) -> None:
