@@ -84,6 +84,29 @@ WARNING = (
     "möglich sind", "are possible", "expected",
 )  # fmt: skip
 
+
+@dataclass(frozen=True)
+class Lexicon:
+    """What `features` looks words up in: word → incident concept, subject and place. The
+    built-in lists above, extended by the desk's own words (`extended`: the triage rules of
+    the incident kinds, edited in the admin)."""
+
+    terms: dict[str, str]
+    subjects: dict[str, str]
+    places: dict[str, str]
+
+    def extended(
+        self, terms: dict[str, str], subjects: dict[str, str], places: dict[str, str]
+    ) -> "Lexicon":
+        """This lexicon with more words (a word given again takes the new meaning); a word
+        added as an incident term counts without a negation."""
+        return Lexicon(self.terms | terms, self.subjects | subjects, self.places | places)
+
+
+BUILT_IN = Lexicon(INCIDENT_TERMS, SUBJECT_TERMS, PLACES)
+WORD = re.compile(r"^[a-zäöüß0-9]+$")  # what a lexicon word must be: one token
+
+
 REPORT = "report"
 KINDS = (REPORT, "restored", "aftermath", "warning", "other")
 
@@ -122,15 +145,17 @@ def stream_of(text: str, keywords: Iterable[str]) -> str:
     return min(found)[1] if found else ""
 
 
-def features(text: str, keywords: Iterable[str], *, fallback_stream: str = "") -> BurstFeatures:
+def features(
+    text: str, keywords: Iterable[str], *, fallback_stream: str = "", lexicon: Lexicon = BUILT_IN
+) -> BurstFeatures:
     lowered = text.lower()
     tokens = _TOKEN.findall(lowered)
     concepts: set[str] = set()
     for index, token in enumerate(tokens):
-        concept = INCIDENT_TERMS.get(token)
+        concept = lexicon.terms.get(token)
         if concept is None:
             continue
-        if token in NEGATED_TERMS:
+        if token in NEGATED_TERMS and INCIDENT_TERMS.get(token) == concept:
             near = tokens[max(index - 3, 0) : index + 4]
             if not NEGATIONS.intersection(near):
                 continue
@@ -139,8 +164,8 @@ def features(text: str, keywords: Iterable[str], *, fallback_stream: str = "") -
         tokens
     ):
         concepts.add("outage")
-    subjects = {SUBJECT_TERMS[t] for t in tokens if t in SUBJECT_TERMS}
-    locations = {PLACES[t] for t in tokens if t in PLACES}
+    subjects = {lexicon.subjects[t] for t in tokens if t in lexicon.subjects}
+    locations = {lexicon.places[t] for t in tokens if t in lexicon.places}
     identifiers = {f"{a.lower()}{n}" for a, n in _IDENTIFIER.findall(text)}
     if any(phrase in lowered for phrase in RESTORED):
         kind = "restored"

@@ -31,7 +31,18 @@ from django.utils.translation import gettext_noop
 from psycopg2.extras import Json
 
 from monitoring.models import Channel, Mention
-from triage.burst_text import REPORT, BurstFeatures, Profile, features, match_score
+from servicedesk import lookups
+from triage.actions.rulebook import load_rulebook
+from triage.apps import RULE_BOOK
+from triage.burst_text import (
+    BUILT_IN,
+    REPORT,
+    BurstFeatures,
+    Lexicon,
+    Profile,
+    features,
+    match_score,
+)
 from triage.models import BurstCluster, BurstMember, BurstObservation, BurstRate
 
 WINDOW = timedelta(minutes=20)  # the rate test counts the members posted within this span
@@ -83,10 +94,25 @@ def poisson_tail(count: int, expected: float) -> float:
     return max(0.0, 1.0 - below)
 
 
-def mention_features(text: str, keywords: Sequence[str], *, own: bool = False) -> BurstFeatures:
+def lexicon() -> Lexicon:
+    """The built-in lexicon with the desk's own words (triage rules of the incident kinds),
+    cached per process with the rule book (servicedesk.lookups)."""
+
+    def load() -> Lexicon:
+        book = load_rulebook()
+        return BUILT_IN.extended(book.incident_terms, book.incident_subjects, book.incident_places)
+
+    return lookups.get(RULE_BOOK, "burst-lexicon", load)
+
+
+def mention_features(
+    text: str, keywords: Sequence[str], *, own: bool = False, words: Lexicon = BUILT_IN
+) -> BurstFeatures:
     """The burst features of a mention on a channel listening for `keywords` (a channel with
-    one keyword is that brand's); the brand's own posts report nothing."""
-    found = features(text, keywords, fallback_stream=keywords[0] if len(keywords) == 1 else "")
+    one keyword is that brand's) with the lexicon `words`; the brand's own posts report
+    nothing."""
+    fallback = keywords[0] if len(keywords) == 1 else ""
+    found = features(text, keywords, fallback_stream=fallback, lexicon=words)
     if own:
         return BurstFeatures(found.stream, "own", frozenset(), frozenset(), frozenset(),
                              frozenset(), found.language)  # fmt: skip
@@ -319,7 +345,8 @@ def observe(mention_ids: Sequence[int], *, now: datetime) -> list[BurstSignal]:
     with connection.cursor() as cursor:
         cursor.execute(MENTIONS_SQL, {"ids": list(mention_ids)})
         rows = cursor.fetchall()
-    by_id = {pk: (created, mention_features(text, keywords, own=own))
+    words = lexicon()
+    by_id = {pk: (created, mention_features(text, keywords, own=own, words=words))
              for pk, text, created, own, keywords, _locks in rows}  # fmt: skip
     order = [pk for pk in dict.fromkeys(mention_ids) if pk in by_id]
     added: dict[int, list[int]] = {}
@@ -357,6 +384,12 @@ def observe(mention_ids: Sequence[int], *, now: datetime) -> list[BurstSignal]:
     ]
 
 
+def _named(term: str) -> str:
+    """A concept or subject as titles and reasons name it: translated if built in, else as
+    the desk's rule names it."""
+    return _(LABELS[term]) if term in LABELS else term
+
+
 def signal(
     cluster: BurstCluster, *, new: Sequence[int], opened: bool, members: Sequence[int] | None
 ) -> BurstSignal:
@@ -371,15 +404,16 @@ def signal(
     locations = tuple(sorted(profile.common("l:"), key=lambda p: (-cluster.counts[f"l:{p}"], p)))
     identifiers = sorted(profile.common("i:"))
     terms = tuple(concepts + subjects + identifiers)
-    named = [_(LABELS.get(term, term)) for term in concepts[:1] + subjects[:1]]
-    title = f"{cluster.stream}: " + " ".join(named + [i.upper() for i in identifiers[:1]])
+    shown_identifiers = [i.upper() for i in identifiers]
+    named = [_named(term) for term in concepts[:1] + subjects[:1]]
+    title = f"{cluster.stream}: " + " ".join(named + shown_identifiers[:1])
     if locations:
         title += f" ({', '.join(locations[:2])})"
     reasons = [
         _("%(count)d near-identical reports about %(brand)s")
         % {"count": cluster.member_count, "brand": cluster.stream},
         _("shared terms: %(terms)s")
-        % {"terms": ", ".join(_(LABELS[t]) if t in LABELS else t.upper() for t in terms)},
+        % {"terms": ", ".join([_named(t) for t in concepts + subjects] + shown_identifiers)},
     ]
     if locations:
         reasons.append(_("locations: %(places)s") % {"places": ", ".join(locations)})
@@ -441,7 +475,9 @@ def add_member(cluster_id: int, mention_id: int) -> None:
         old = previous.cluster
         previous.delete()
         _refresh(old)
-    found = mention_features(mention.text, mention.channel.keywords, own=mention.is_own_account)
+    found = mention_features(
+        mention.text, mention.channel.keywords, own=mention.is_own_account, words=lexicon()
+    )
     BurstObservation.objects.get_or_create(
         mention=mention,
         defaults={

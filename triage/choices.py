@@ -26,6 +26,14 @@ class RuleKind(models.TextChoices):
     REQUEST = "request", _("Request or problem word")
     NOISE = "noise", _("Not service-relevant (ads, news, spam)")
     FAKE_REVIEW = "fake_review", _("Fake-review indicator")
+    # Burst detection's own words (triage.burst_text adds them to its built-in lists): one
+    # word each; "shown as" names what it means (blank: the word itself).
+    INCIDENT_TERM = "incident_term", _("Incident word (shown as: its concept, e.g. outage)")
+    INCIDENT_SUBJECT = "incident_subject", _("Product or service of an incident")
+    INCIDENT_PLACE = "incident_place", _("Place of an incident (shown as: its name)")
+
+
+INCIDENT_RULE_KINDS = (RuleKind.INCIDENT_TERM, RuleKind.INCIDENT_SUBJECT, RuleKind.INCIDENT_PLACE)
 
 
 RULES_MODEL = "rules-v1"  # the model name of a suggestion made by the rules alone

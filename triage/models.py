@@ -6,10 +6,12 @@ Suggestions are written by triage.actions only (called by tickets.intake and the
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from triage.choices import LabelSource, Route, RuleKind, Tonality
+from triage.burst_text import WORD
+from triage.choices import INCIDENT_RULE_KINDS, LabelSource, Route, RuleKind, Tonality
 
 
 class Rule(models.Model):
@@ -40,6 +42,12 @@ class Rule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.pattern}"
+
+    def clean(self) -> None:
+        if self.kind in INCIDENT_RULE_KINDS and not WORD.match(self.pattern.strip().lower()):
+            raise ValidationError(
+                {"pattern": _("One word (letters and digits), as burst detection reads posts.")}
+            )
 
 
 class Suggestion(models.Model):

@@ -81,6 +81,10 @@ class RuleBook:
     requests: list[str] = field(default_factory=list)
     noise: list[str] = field(default_factory=list)
     fake_review: list[str] = field(default_factory=list)
+    # burst detection's own words: word → concept, subject or place (triage.burst_text)
+    incident_terms: dict[str, str] = field(default_factory=dict)
+    incident_subjects: dict[str, str] = field(default_factory=dict)
+    incident_places: dict[str, str] = field(default_factory=dict)
 
 
 def _word_prefixes(words: set[str]) -> set[str]:

@@ -5,7 +5,8 @@ import logging
 import re
 
 from monitoring.models import Mention
-from triage.choices import RuleKind
+from triage.burst_text import WORD
+from triage.choices import INCIDENT_RULE_KINDS, RuleKind
 from triage.models import Rule
 from triage.rules import RuleBook
 
@@ -25,6 +26,17 @@ def load_rulebook() -> RuleBook:
                 book.private_data.append((rule.label or pattern, re.compile(pattern, re.I)))
             except re.error:
                 logger.warning("triage rule %s is not a valid regular expression", rule.pk)
+        elif rule.kind in INCIDENT_RULE_KINDS:
+            word = pattern.lower()
+            if not WORD.match(word):
+                logger.warning("triage rule %s is not a single word", rule.pk)
+                continue
+            target_words = {
+                RuleKind.INCIDENT_TERM: book.incident_terms,
+                RuleKind.INCIDENT_SUBJECT: book.incident_subjects,
+                RuleKind.INCIDENT_PLACE: book.incident_places,
+            }[rule.kind]
+            target_words[word] = rule.label.strip() or pattern
         elif rule.kind == RuleKind.DEPARTMENT_KEYWORD:
             if rule.department:
                 book.departments.setdefault(rule.department, []).append(pattern.lower())

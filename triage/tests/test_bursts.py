@@ -5,6 +5,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
@@ -13,7 +14,8 @@ from monitoring.actions.mentions import store_mentions
 from monitoring.adapters.base import RawAuthor, RawMention
 from triage import bursts
 from triage.burst_text import features
-from triage.models import BurstCluster, BurstMember, BurstRate
+from triage.choices import RuleKind
+from triage.models import BurstCluster, BurstMember, BurstRate, Rule
 from triage.tests.burst_corpus import KEYWORDS, day
 from triage.tests.burst_replay import Replay, corpus_channels, replay
 
@@ -88,6 +90,7 @@ def test_a_mention_costs_two_statements_and_a_report_three() -> None:
     other, report, joining = _store(
         ["Telvia hat neue Tarife", *OUTAGE[:2]], start=T0, step=timedelta(minutes=1)
     )
+    bursts.lexicon()  # the rule book's words, cached per process (one query after a change)
     for pk, expected in ((other, 2), (report, 3), (joining, 3)):
         with CaptureQueriesContext(connection) as queries:
             bursts.observe([pk], now=T0 + timedelta(minutes=4))
@@ -176,3 +179,32 @@ def test_the_features_link_german_and_english_reports() -> None:
     assert features("Die Telvia App funktioniert super", KEYWORDS).kind == "other"
     assert features("Die Telvia App funktioniert nicht", KEYWORDS).concepts == {"failure"}
     assert features("PaketBlitz and ZugPlus", KEYWORDS).stream == "PaketBlitz"
+
+
+def test_the_desks_own_words_extend_the_lexicon() -> None:
+    """An energy provider's outage: "Stromausfall" and "Strom" are not built in; added as
+    triage rules of the incident kinds (in the admin), a burst of them is found."""
+    texts = [
+        "Telvia Stromausfall in Köln?",
+        "Stromausfall bei Telvia in Köln, kein Strom seit 10 Minuten",
+        "Telvia: Köln ohne Strom, Stromausfall!",
+        "Wieder Stromausfall Köln Telvia",
+        "Telvia kein Strom in Köln, Stromausfall",
+    ]
+    quiet = _store(texts, start=T0, step=timedelta(minutes=1))
+    assert bursts.observe(quiet, now=T0 + timedelta(minutes=6)) == []
+    Rule.objects.create(kind=RuleKind.INCIDENT_TERM, pattern="Stromausfall", label="outage")
+    Rule.objects.create(kind=RuleKind.INCIDENT_SUBJECT, pattern="strom", label="Strom")
+    ids = _store(texts, start=T0 + timedelta(hours=2), step=timedelta(minutes=1))
+    with translation.override("de"):
+        (signal,) = bursts.observe(ids, now=T0 + timedelta(hours=2, minutes=6))
+    assert signal.title == "Telvia: Störung Strom (Köln)"
+    assert signal.mention_ids == tuple(ids)
+
+
+def test_an_incident_word_is_one_word() -> None:
+    rule = Rule(kind=RuleKind.INCIDENT_PLACE, pattern="Bad Godesberg", label="Bonn")
+    with pytest.raises(ValidationError) as refused:
+        rule.full_clean()
+    assert "pattern" in refused.value.message_dict
+    Rule(kind=RuleKind.INCIDENT_PLACE, pattern="Godesberg", label="Bonn").full_clean()
