@@ -11,11 +11,13 @@ from django.utils import timezone
 
 from monitoring.adapters.base import RawAuthor, RawMention
 from monitoring.choices import Platform
+from monitoring.models import Mention
 from tickets.actions import incidents
 from tickets.choices import NotificationKind, ReplyStatus, StatementKind
 from tickets.intake import receive_mentions
 from tickets.models import Incident, Notification, Reply
 from tickets.tests.factories import ChannelFactory
+from triage.models import BurstObservation
 from triage.tests.burst_corpus import TELVIA_KOELN
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.celery_worker]
@@ -64,7 +66,12 @@ def test_a_burst_opens_one_incident_and_the_statement_reaches_every_member(
     burst(channel, TELVIA_KOELN[6:8], start=6)  # late joiners
 
     sent = Reply.objects.filter(status=ReplyStatus.SENT)
-    assert wait_for(lambda: sent.count() == 8)
+    assert wait_for(lambda: sent.count() == 8), (
+        list(Reply.objects.values_list("in_reply_to_mention_id", "status", "last_error")),
+        list(incident.members.values_list("mention_id", flat=True)),
+        list(Mention.objects.values_list("pk", "external_id", "ticket_id")),
+        list(BurstObservation.objects.values_list("mention_id", "kind")),
+    )
     assert Incident.objects.count() == 1
     assert sorted(sent.values_list("in_reply_to_mention_id", flat=True)) == sorted(
         incident.members.values_list("mention_id", flat=True)
