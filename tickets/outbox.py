@@ -83,9 +83,12 @@ def _backoff(attempts: int, now: datetime, retry_after: float | None) -> datetim
 def claim_reply_for_sending(reply_id: int, *, now: datetime) -> Reply | None:
     """Mark an approved, due reply `sending` before the platform call (compare-and-set):
     of two workers only one gets it. None if it is not due, someone else has it, or its
-    author posts it by hand."""
+    author posts it by hand. Only the reply's row is locked (`of=("self",)`): locking the
+    joined ticket, channel, mention and customer too made a worker skip every reply whose
+    channel row another worker held (all of an incident statement's replies on one channel),
+    so parallel senders left most of them to the sweep."""
     reply = (
-        Reply.objects.select_for_update(skip_locked=True)
+        Reply.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("ticket__channel", "in_reply_to_mention", "ticket__customer")
         .filter(pk=reply_id, status=ReplyStatus.APPROVED)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))

@@ -2,10 +2,12 @@
 members, the alert, the four-eyes statement sent once to every member (late joiners too),
 and closing with the resolution statement."""
 
+import threading
 from typing import Any
 
 import pytest
 from django.core import mail
+from django.db import connection, transaction
 from django.utils import timezone
 
 from monitoring.adapters.base import RawAuthor, RawMention
@@ -313,3 +315,36 @@ def test_the_sweep_feeds_the_detector_the_posts_a_lost_task_left(demo: Any) -> N
     assert BurstObservation.objects.filter(mention__in=mentions).count() == 3
     assert incidents.sweep_unobserved_mentions(now=later) == 0
     assert incidents.sweep_unobserved_mentions(now=later + timedelta(hours=2)) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_claim_replies_on_one_channel_at_once(demo: Any, cm: Any, agent: Any) -> None:
+    """An incident statement's replies share one channel: while one worker holds its claim,
+    another claims the next reply instead of skipping it (only the reply row is locked)."""
+    mentions = post(demo, 2)
+    incident = incidents.open_incident(
+        actor=cm, title="Störung", mention_ids=[m.pk for m in mentions]
+    )
+    approved_statement(incident, cm, agent, StatementKind.HOLDING, "Hallo {name}, wir sind dran.")
+    first, second = Reply.objects.order_by("pk").values_list("pk", flat=True)
+    holding, release = threading.Event(), threading.Event()
+    claimed: list[Any] = []
+
+    def hold_first() -> None:
+        try:
+            with transaction.atomic():
+                claimed.append(outbox.claim_reply_for_sending(first, now=timezone.now()))
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold_first)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        other = outbox.claim_reply_for_sending(second, now=timezone.now())
+    finally:
+        release.set()
+        thread.join()
+    assert claimed[0] is not None and other is not None and other.pk == second
