@@ -156,10 +156,11 @@ def create_reply(
 
 
 def lock_reply(reply: Reply) -> Reply:
-    """Lock the reply's ticket, then the reply; StaleState if its status moved."""
+    """Lock the reply's ticket, then the reply (only those rows: the channel and mention it
+    reads with it stay unlocked); StaleState if its status moved."""
     Ticket.objects.select_for_update().filter(pk=reply.ticket_id).first()
     locked = (
-        Reply.objects.select_for_update()
+        Reply.objects.select_for_update(of=("self",))
         .select_related("ticket__channel", "in_reply_to_mention")
         .get(pk=reply.pk)
     )
