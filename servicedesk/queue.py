@@ -11,6 +11,7 @@ finds the same work again, so a lost message delays it but never loses it.
 """
 
 import logging
+import threading
 from typing import Any
 
 from django.db import transaction
@@ -24,13 +25,22 @@ class UnknownTask(LookupError):
     """A task name that no tasks module registers: a programming error, never swallowed."""
 
 
+_import_lock = threading.Lock()
+
+
 def task_named(name: str) -> Any:
     """The registered task `name`. The tasks modules are imported on first use (the web
-    process never starts a worker, which is what imports them otherwise)."""
+    process never starts a worker, which is what imports them otherwise), by one thread at a
+    time: Celery's autodiscovery returns at once, having imported nothing, to a thread that
+    calls it while another is in it, so the first requests of a new web process would have
+    found no task (UnknownTask, a 500)."""
     task = app.tasks.get(name)
     if task is None:
-        app.loader.import_default_modules()
-        task = app.tasks.get(name)
+        with _import_lock:
+            task = app.tasks.get(name)
+            if task is None:
+                app.loader.import_default_modules()
+                task = app.tasks.get(name)
     if task is None:
         raise UnknownTask(name)
     return task
