@@ -32,7 +32,7 @@ from psycopg2.extras import Json
 
 from monitoring.models import Channel, Mention
 from servicedesk import lookups
-from triage.actions.rulebook import load_rulebook
+from triage.actions import active_rulebook
 from triage.apps import RULE_BOOK
 from triage.burst_text import (
     BUILT_IN,
@@ -99,7 +99,7 @@ def lexicon() -> Lexicon:
     cached per process with the rule book (servicedesk.lookups)."""
 
     def load() -> Lexicon:
-        book = load_rulebook()
+        book = active_rulebook()
         return BUILT_IN.extended(book.incident_terms, book.incident_subjects, book.incident_places)
 
     return lookups.get(RULE_BOOK, "burst-lexicon", load)
@@ -230,7 +230,7 @@ def _candidates(found: BurstFeatures, created_at: datetime) -> list[_Candidate]:
         cursor.execute(
             CANDIDATES_SQL,
             {
-                "stream": found.stream, "keys": list(found.keys), "at": created_at,
+                "stream": found.stream, "keys": found.keys, "at": created_at,
                 "after": created_at - JOIN_GAP, "before": created_at + JOIN_GAP,
                 "window": WINDOW, "baseline": timedelta(hours=BASELINE_HOURS),
             },
@@ -302,7 +302,7 @@ def _join(found: BurstFeatures, mention_id: int, created_at: datetime, *, now: d
     """Add a new report to its best live cluster, or start a cluster with it. Returns the
     joined candidate (None for a new cluster) and whether it opened with this member; None
     when the mention had been observed before."""
-    keys = list(found.keys)
+    keys = found.keys  # sorted
     params = {
         "mention": mention_id, "member_keys": keys, "at": created_at, "stream": found.stream,
         "hour": _hour(created_at), "now": now,
@@ -310,8 +310,8 @@ def _join(found: BurstFeatures, mention_id: int, created_at: datetime, *, now: d
     candidate = _best(found, _candidates(found, created_at))
     with connection.cursor() as cursor:
         if candidate is None:
-            counts = dict.fromkeys(sorted(keys), 1)
-            cursor.execute(NEW_CLUSTER_SQL, params | {"keys": sorted(keys), "counts": Json(counts)})
+            counts = dict.fromkeys(keys, 1)
+            cursor.execute(NEW_CLUSTER_SQL, params | {"keys": keys, "counts": Json(counts)})
             return (None, False) if cursor.fetchone() else None
         cluster = candidate.cluster
         _add(cluster, created_at, keys)

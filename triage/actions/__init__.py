@@ -16,7 +16,7 @@ from triage.actions.training import apply_models_to, enqueue_retrain_if_due
 from triage.apps import RULE_BOOK
 from triage.choices import HEADS, LabelSource
 from triage.models import Label, Suggestion
-from triage.rules import suggest
+from triage.rules import RuleBook, suggest
 
 logger = logging.getLogger(__name__)
 SWEEP_BATCH = 500
@@ -48,6 +48,12 @@ def _near_duplicates(mentions: Sequence[Mention]) -> set[int]:
     return flagged
 
 
+def active_rulebook() -> RuleBook:
+    """The active rules, cached per process (servicedesk.lookups; cleared when a rule
+    changes): what the suggest path and burst detection read."""
+    return lookups.get(RULE_BOOK, "active", lambda: load_rulebook())
+
+
 def suggest_for_mentions(
     mention_ids: Iterable[int], *, now: datetime, mentions: Sequence[Mention] | None = None
 ) -> int:
@@ -62,7 +68,7 @@ def suggest_for_mentions(
         )
     if not mentions:
         return 0
-    book = lookups.get(RULE_BOOK, "active", lambda: load_rulebook())
+    book = active_rulebook()
     reviews = [mention for mention in mentions if _is_review(mention)]
     duplicates = _near_duplicates(reviews)
     results = [
