@@ -40,7 +40,9 @@ class UserPreferencesMiddleware:
                 if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
                     translation.activate(profile.language)
                     request.LANGUAGE_CODE = profile.language
-                timezone.activate(zoneinfo.ZoneInfo(profile.time_zone))
+                # for this request only: a thread serves other people's requests next
+                with timezone.override(zoneinfo.ZoneInfo(profile.time_zone)):
+                    return self.get_response(request)
         return self.get_response(request)
 
 

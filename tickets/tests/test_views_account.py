@@ -3,7 +3,9 @@
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from servicedesk.models import Profile
@@ -42,6 +44,16 @@ def test_page_speaks_the_language_chosen_in_the_profile(client: Any, agent: Any)
     response = client.get(reverse("account"))
 
     assert response.headers["Content-Language"] == "en"
+
+
+def test_the_profiles_time_zone_holds_for_its_request_only(client: Any, agent: Any) -> None:
+    """A thread serves someone else's request next: it must not keep this one's zone."""
+    Profile.objects.create(user=agent, language="en", time_zone="UTC")
+    client.force_login(agent)
+
+    assert client.get(reverse("account")).status_code == 200
+
+    assert timezone.get_current_timezone_name() == settings.TIME_ZONE
 
 
 def test_token_is_created_only_when_confirmed(client: Any, agent: Any) -> None:
